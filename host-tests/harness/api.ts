@@ -137,3 +137,25 @@ export interface ExchangeResult {
   metrics: Record<string, number>;
   trap?: { filter: string; function: string; message: string };
 }
+
+/**
+ * One Envoy process: workers x VMs, the chain, stats, logs, shared data.
+ * Created by `createHost(filters, options)` from `host-tests/harness/index.ts`, which throws
+ * `WasmLoadError` (link/load failures, with Envoy's wording) or `ConfigRejectedError`
+ * (vm_start/configure returned false or trapped in the canary).
+ */
+export interface Host {
+  readonly workers: number;
+  newStream(events: StreamEvents, attributes?: StreamAttributes): HttpStream;
+  /** Replays one exchange (request, then the recorded upstream response) and collects the result. */
+  exchange(exchange: Exchange): Promise<ExchangeResult>;
+  /** All log lines so far, in order. */
+  readonly logs: LogRecord[];
+  /** Custom stats (`wasmcustom.<name>` without the prefix) -> value; histograms -> sample count. */
+  metrics(): Record<string, number>;
+  /** `/stats/prometheus` text for the custom stats, with Envoy's name mangling. */
+  prometheus(): string;
+  /** Fires timers due on a manual clock; no-op for the real clock. */
+  advance?(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
