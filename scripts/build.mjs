@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Builds every filter entry to dist/<name>.wasm (release) and dist/<name>.debug.wasm (debug,
+// names + source map), then checks that each module links against Envoy.
+//
+//   node scripts/build.mjs            # everything
+//   node scripts/build.mjs probe ...  # only these entries
+//
+// Entries: filters/<name>/index.ts (except sdk, lib) and filters/testing/<name>/index.ts.
+// Shared options live in asconfig.json. Why these:
+// - --runtime incremental: an Envoy VM lives as long as the worker and sees millions of
+//   streams, so garbage must be collected; `stub` never frees and would grow until the 1 GiB
+//   V8 cap. `minimal` needs someone to call __collect at safe points, which no host does.
+//   incremental collects during allocation only, and the host's re-entry into `malloc`
+//   (heap.alloc, the raw allocator under the GC) never allocates a managed object, so a
+//   collection cannot start while the guest is suspended in a hostcall.
+// - --exportStart _initialize: top-level code must not run as a wasm start section, which
+//   executes before Envoy has a context (hostcalls from it are unsafe); Envoy calls
+//   _initialize itself.
+// - --use abort=filters/sdk/abort/proxyAbort: the default abort is an `env.abort` import
+//   Envoy does not provide; ours logs through proxy_log and traps.
+// asc runs in-process (one compiler load for all targets) and targets build in sequence.
+import asc from "assemblyscript/asc";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { join, relative, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkModule } from "./check-imports.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const filtersDir = join(root, "filters");
+const distDir = join(root, "dist");
+const EXCLUDED = new Set(["sdk", "lib", "testing"]);
+
+function subdirs(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((n) => statSync(join(dir, n)).isDirectory()).sort();
+}
+
+export function findEntries() {
+  const entries = [];
+  for (const name of subdirs(filtersDir)) {
+    if (EXCLUDED.has(name)) continue;
+    const file = join(filtersDir, name, "index.ts");
+    if (existsSync(file)) entries.push({ name, file });
+  }
+  for (const name of subdirs(join(filtersDir, "testing"))) {
+    const file = join(filtersDir, "testing", name, "index.ts");
+    if (!existsSync(file)) continue;
+    if (entries.some((e) => e.name === name)) {
+      throw new Error(`two entries would both build dist/${name}.wasm: filters/${name} and filters/testing/${name}`);
+    }
+    entries.push({ name, file });
+  }
+  return entries;
+}
+
+function kib(n) {
+  return (n / 1024).toFixed(1).padStart(7) + " KiB";
+}
+
+async function compile(entry, target, outFile) {
+  const args = [
+    relative(root, entry.file),
+    "--config", join(root, "asconfig.json"),
+    "--target", target,
+    "--outFile", relative(root, outFile),
+  ];
+  const { error } = await asc.main(args, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+  return error;
+}
+
+async function main() {
+  process.chdir(root); // --use names the abort function by its path from the repo root.
+  const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+  let entries = findEntries();
+  if (only.length > 0) {
+    const unknown = only.filter((n) => !entries.some((e) => e.name === n));
+    if (unknown.length > 0) {
+      console.error(`unknown entries: ${unknown.join(", ")} (have: ${entries.map((e) => e.name).join(", ")})`);
+      process.exit(2);
+    }
+    entries = entries.filter((e) => only.includes(e.name));
+  }
+  mkdirSync(distDir, { recursive: true });
+
+  let failed = false;
+  const rows = [];
+  for (const entry of entries) {
+    for (const [target, suffix] of [["release", ".wasm"], ["debug", ".debug.wasm"]]) {
+      const outFile = join(distDir, entry.name + suffix);
+      const started = performance.now();
+      const error = await compile(entry, target, outFile);
+      const ms = Math.round(performance.now() - started);
+      if (error) {
+        console.error(`✗ ${entry.name} (${target}): ${error.message}`);
+        failed = true;
+        continue;
+      }
+      const bytes = readFileSync(outFile);
+      const problems = checkModule(bytes);
+      if (problems.length > 0) {
+        failed = true;
+        console.error(`✗ ${relative(root, outFile)} would not load in Envoy:`);
+        for (const p of problems) console.error(`    ${p}`);
+      }
+      rows.push({ file: relative(root, outFile), size: bytes.length, gz: gzipSync(bytes).length, ms, ok: problems.length === 0 });
+    }
+  }
+  for (const r of rows) {
+    console.log(`${r.ok ? "✓" : "✗"} ${r.file.padEnd(32)} ${kib(r.size)}  (gzip ${kib(r.gz)})  ${String(r.ms).padStart(5)} ms`);
+  }
+  if (failed) {
+    console.error("build failed");
+    process.exit(1);
+  }
+  console.log(`built ${entries.length} entr${entries.length === 1 ? "y" : "ies"}; imports match Envoy's`);
+}
+
+await main();
