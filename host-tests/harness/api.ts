@@ -60,6 +60,8 @@ export interface LogRecord {
   line: string;
   filter?: string;
   worker?: number;
+  /** The stream the logging context belongs to; absent for root contexts and the VM. */
+  stream?: number;
 }
 
 /** What a cassette (or a live client) says about the connection and Envoy-held stream state. */

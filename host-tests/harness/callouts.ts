@@ -1,0 +1,292 @@
+// Callout transport: Envoy clusters mapped to real servers on loopback. HTTP callouts go over
+// HTTP/1.1 (Envoy's AsyncClient semantics: timeouts and connect failures come back as ordinary
+// 504/503 responses, a reset mid-response is a failure); gRPC over real HTTP/2 with gRPC framing.
+import http from "node:http";
+import http2 from "node:http2";
+import { HeaderMap } from "./header-map";
+import type { HttpCallResponse } from "./context";
+
+export interface HttpCallbacks {
+  onSuccess(resp: HttpCallResponse): void;
+  onFailure(): void;
+}
+
+export interface GrpcCallbacks {
+  onInitialMetadata?(md: HeaderMap): void;
+  onMessage(msg: Uint8Array): void;
+  onTrailingMetadata?(md: HeaderMap): void;
+  onClose(status: number, message: string): void;
+}
+
+export interface CalloutHandle {
+  cancel(): void;
+  send?(msg: Uint8Array, end: boolean): void;
+  close?(): void;
+}
+
+export interface CalloutTransport {
+  hasCluster(name: string): boolean;
+  /** The cluster a serialized GrpcService (or a bare cluster name) points at; undefined if unknown. */
+  grpcCluster(service: Uint8Array): string | undefined;
+  http(cluster: string, headers: HeaderMap, body: Uint8Array, trailers: Array<[string, string]>, timeoutMs: number, cb: HttpCallbacks): CalloutHandle | null;
+  grpcUnary(cluster: string, service: string, method: string, metadata: Array<[string, string]>, message: Uint8Array, timeoutMs: number, cb: GrpcCallbacks): CalloutHandle | null;
+  grpcStream(cluster: string, service: string, method: string, metadata: Array<[string, string]>, cb: GrpcCallbacks): CalloutHandle | null;
+  /** Callouts still in flight (for idle detection). */
+  readonly inFlight: number;
+  close(): void;
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_CANCELLED = 1;
+
+function textResponse(status: number, body: string): HttpCallResponse {
+  const headers = new HeaderMap();
+  headers.add(":status", String(status));
+  headers.add("content-length", String(Buffer.byteLength(body)));
+  headers.add("content-type", "text/plain");
+  return { headers, body: new TextEncoder().encode(body), trailers: null };
+}
+
+/** Decodes envoy.config.core.v3.GrpcService{envoy_grpc=1{cluster_name=1}}; null if it is not one. */
+function grpcServiceCluster(b: Uint8Array): string | null {
+  let p = 0;
+  let cluster: string | null = null;
+  const varint = (): number => {
+    let r = 0, s = 0, x: number;
+    do {
+      if (p >= b.length) throw new Error("truncated");
+      x = b[p++];
+      r += (x & 0x7f) * 2 ** s;
+      s += 7;
+    } while (x & 0x80);
+    return r;
+  };
+  try {
+    while (p < b.length) {
+      const tag = varint();
+      const wire = tag & 7;
+      if (wire === 0) varint();
+      else if (wire === 2) {
+        const len = varint();
+        if (p + len > b.length) return null;
+        const sub = b.subarray(p, p + len);
+        p += len;
+        if (tag >> 3 === 1) {
+          // EnvoyGrpc: cluster_name = 1
+          let q = 0;
+          while (q < sub.length) {
+            const t = sub[q++];
+            const l = sub[q++];
+            if ((t >> 3) === 1 && (t & 7) === 2) cluster = new TextDecoder().decode(sub.subarray(q, q + l));
+            q += l;
+          }
+        }
+      } else if (wire === 1) p += 8;
+      else if (wire === 5) p += 4;
+      else return null;
+    }
+  } catch {
+    return null;
+  }
+  return cluster;
+}
+
+function frame(msg: Uint8Array): Buffer {
+  const out = Buffer.alloc(5 + msg.length);
+  out.writeUInt32BE(msg.length, 1);
+  out.set(msg, 5);
+  return out;
+}
+
+/** Splits a gRPC byte stream into messages, keeping a partial tail. */
+class GrpcDeframer {
+  private buf = Buffer.alloc(0);
+  push(chunk: Buffer, emit: (m: Uint8Array) => void): void {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt32BE(1);
+      if (this.buf.length < 5 + len) break;
+      emit(new Uint8Array(this.buf.subarray(5, 5 + len)));
+      this.buf = this.buf.subarray(5 + len);
+    }
+  }
+}
+
+function toHeaderMap(h: http2.IncomingHttpHeaders | http.IncomingHttpHeaders, pseudoStatus?: number): HeaderMap {
+  const m = new HeaderMap();
+  if (pseudoStatus !== undefined) m.add(":status", String(pseudoStatus));
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || k === ":status") continue;
+    for (const one of Array.isArray(v) ? v : [String(v)]) m.add(k, one);
+  }
+  return m;
+}
+
+export class LoopbackCallouts implements CalloutTransport {
+  private pending = 0;
+  private sessions = new Map<string, http2.ClientHttp2Session>();
+  private agent = new http.Agent({ keepAlive: true });
+
+  constructor(private readonly clusters: Record<string, string>) {}
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  hasCluster(name: string): boolean {
+    return name in this.clusters;
+  }
+
+  grpcCluster(service: Uint8Array): string | undefined {
+    const fromProto = grpcServiceCluster(service);
+    const name = fromProto ?? new TextDecoder().decode(service);
+    return this.hasCluster(name) ? name : undefined;
+  }
+
+  private track<T>(settle: (done: () => void) => T): T {
+    this.pending++;
+    let settled = false;
+    return settle(() => {
+      if (!settled) {
+        settled = true;
+        this.pending--;
+      }
+    });
+  }
+
+  http(cluster: string, headers: HeaderMap, body: Uint8Array, trailers: Array<[string, string]>, timeoutMs: number, cb: HttpCallbacks): CalloutHandle | null {
+    const url = new URL(this.clusters[cluster].replace(/^h2c:/, "http:"));
+    return this.track((done) => {
+      let finished = false;
+      const finish = (fn: () => void) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        done();
+        fn();
+      };
+      const reqHeaders: Record<string, string> = {};
+      for (const [k, v] of headers.pairs()) if (!k.startsWith(":")) reqHeaders[k] = v;
+      reqHeaders.host = headers.get(":authority")!;
+      const req = http.request({
+        host: url.hostname,
+        port: url.port,
+        method: headers.get(":method"),
+        path: headers.get(":path"),
+        headers: reqHeaders,
+        agent: this.agent,
+      });
+      const timer = timeoutMs > 0 ? setTimeout(() => {
+        req.destroy();
+        finish(() => cb.onSuccess(textResponse(504, "upstream request timeout")));
+      }, timeoutMs) : undefined;
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => finish(() => cb.onSuccess({
+          headers: toHeaderMap(res.headers, res.statusCode),
+          body: new Uint8Array(Buffer.concat(chunks)),
+          trailers: Object.keys(res.trailers).length ? toHeaderMap(res.trailers) : null,
+        })));
+        res.on("error", () => finish(() => cb.onFailure()));
+        res.on("aborted", () => finish(() => cb.onFailure()));
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        // Before any response: Envoy's router answers the async client with a 503.
+        finish(() => cb.onSuccess(textResponse(503, `upstream connect error or disconnect/reset before headers. reset reason: ${e.code === "ECONNREFUSED" ? "remote connection failure" : "connection termination"}`)));
+      });
+      if (body.length) req.write(body);
+      req.end();
+      return { cancel: () => { finished = true; clearTimeout(timer); done(); req.destroy(); } };
+    });
+  }
+
+  private session(cluster: string): http2.ClientHttp2Session {
+    let s = this.sessions.get(cluster);
+    if (!s || s.destroyed || s.closed) {
+      s = http2.connect(this.clusters[cluster].replace(/^h2c:/, "http:"));
+      s.on("error", () => {});
+      s.unref();
+      this.sessions.set(cluster, s);
+    }
+    return s;
+  }
+
+  private openGrpc(cluster: string, service: string, method: string, metadata: Array<[string, string]>, timeoutMs: number, cb: GrpcCallbacks, unary: boolean): CalloutHandle {
+    return this.track((done) => {
+      let closed = false;
+      const close = (status: number, message: string) => {
+        if (closed) return;
+        closed = true;
+        done();
+        cb.onClose(status, message);
+      };
+      const headers: http2.OutgoingHttpHeaders = {
+        ":method": "POST",
+        ":path": `/${service}/${method}`,
+        "content-type": "application/grpc",
+        te: "trailers",
+      };
+      if (timeoutMs > 0) headers["grpc-timeout"] = `${timeoutMs}m`;
+      for (const [k, v] of metadata) headers[k] = v;
+      let req: http2.ClientHttp2Stream;
+      try {
+        req = this.session(cluster).request(headers);
+      } catch (e) {
+        setImmediate(() => close(GRPC_UNAVAILABLE, String((e as Error).message)));
+        return { cancel: () => {} };
+      }
+      const deframer = new GrpcDeframer();
+      const messages: Uint8Array[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs > 0) timer = setTimeout(() => { req.close(http2.constants.NGHTTP2_CANCEL); close(GRPC_DEADLINE_EXCEEDED, "Deadline Exceeded"); }, timeoutMs);
+      req.on("response", (h) => {
+        const md = toHeaderMap(h);
+        md.remove(":status");
+        if (!unary) cb.onInitialMetadata?.(md);
+      });
+      req.on("data", (c: Buffer) => deframer.push(c, (m) => (unary ? messages.push(m) : cb.onMessage(m))));
+      req.on("trailers", (t) => {
+        clearTimeout(timer);
+        const status = Number(t["grpc-status"] ?? 2);
+        const message = decodeURIComponent(String(t["grpc-message"] ?? ""));
+        if (unary) {
+          if (status === 0 && messages.length) {
+            closed = true;
+            done();
+            cb.onMessage(messages[0]);
+          } else close(status === 0 ? 13 : status, message);
+        } else {
+          const md = toHeaderMap(t);
+          cb.onTrailingMetadata?.(md);
+          close(status, message);
+        }
+      });
+      req.on("close", () => { clearTimeout(timer); close(GRPC_UNAVAILABLE, "upstream reset"); });
+      req.on("error", (e) => { clearTimeout(timer); close(GRPC_UNAVAILABLE, e.message); });
+      return {
+        cancel: () => { closed = true; clearTimeout(timer); done(); req.close(http2.constants.NGHTTP2_CANCEL); },
+        send: (msg, end) => { req.write(frame(msg)); if (end) req.end(); },
+        close: () => req.end(),
+      };
+    });
+  }
+
+  grpcUnary(cluster: string, service: string, method: string, metadata: Array<[string, string]>, message: Uint8Array, timeoutMs: number, cb: GrpcCallbacks): CalloutHandle | null {
+    const h = this.openGrpc(cluster, service, method, metadata, timeoutMs, cb, true);
+    h.send?.(message, true);
+    return { cancel: h.cancel };
+  }
+
+  grpcStream(cluster: string, service: string, method: string, metadata: Array<[string, string]>, cb: GrpcCallbacks): CalloutHandle | null {
+    return this.openGrpc(cluster, service, method, metadata, 0, cb, false);
+  }
+
+  close(): void {
+    for (const s of this.sessions.values()) s.destroy();
+    this.agent.destroy();
+  }
+}
+
+export { GRPC_CANCELLED };
