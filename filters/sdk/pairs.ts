@@ -22,6 +22,10 @@ export class PairsView {
   private offsets: StaticArray<usize> = new StaticArray<usize>(0);
 
   constructor(ptr: usize, len: usize) {
+    this.parse(ptr, len);
+  }
+
+  private parse(ptr: usize, len: usize): void {
     if (len == 0) return;
     if (len < 4) { this.valid = false; return; }
     const n = <usize>load<u32>(ptr);
