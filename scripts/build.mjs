@@ -2,8 +2,9 @@
 // Builds every filter entry to dist/<name>.wasm (release) and dist/<name>.debug.wasm (debug,
 // names + source map), then checks that each module links against Envoy.
 //
-//   node scripts/build.mjs            # everything
+//   node scripts/build.mjs            # everything (entries already up to date are skipped)
 //   node scripts/build.mjs probe ...  # only these entries
+//   node scripts/build.mjs --force    # rebuild even if up to date
 //
 // Entries: filters/<name>/index.ts (except sdk, lib) and filters/testing/<name>/index.ts.
 // Shared options live in asconfig.json. Why these:
@@ -19,6 +20,9 @@
 // - --use abort=filters/sdk/abort/proxyAbort: the default abort is an `env.abort` import
 //   Envoy does not provide; ours logs through proxy_log and traps.
 // asc runs in-process (one compiler load for all targets) and targets build in sequence.
+// -O3 at shrinkLevel 0 is Binaryen's slowest pipeline (seconds per filter), so an entry whose
+// outputs are newer than every file under filters/, asconfig.json and these scripts is not
+// rebuilt. That dependency set is deliberately coarse: cheap to compute, never stale.
 import asc from "assemblyscript/asc";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -55,6 +59,28 @@ export function findEntries() {
   return entries;
 }
 
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else newest = Math.max(newest, st.mtimeMs);
+    }
+  };
+  walk(filtersDir);
+  for (const f of ["asconfig.json", "scripts/build.mjs", "scripts/check-imports.mjs", "package-lock.json"]) {
+    const p = join(root, f);
+    if (existsSync(p)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function upToDate(outFile, sourcesMtime) {
+  return existsSync(outFile) && statSync(outFile).mtimeMs > sourcesMtime;
+}
+
 function kib(n) {
   return (n / 1024).toFixed(1).padStart(7) + " KiB";
 }
@@ -75,6 +101,7 @@ async function compile(entry, target, outFile) {
 
 async function main() {
   process.chdir(root); // --use names the abort function by its path from the repo root.
+  const force = process.argv.includes("--force");
   const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
   let entries = findEntries();
   if (only.length > 0) {
@@ -89,12 +116,14 @@ async function main() {
 
   let failed = false;
   const rows = [];
+  const sourcesMtime = newestSource();
   for (const entry of entries) {
     for (const [target, suffix] of [["release", ".wasm"], ["debug", ".debug.wasm"]]) {
       const outFile = join(distDir, entry.name + suffix);
       const started = performance.now();
-      const error = await compile(entry, target, outFile);
-      const ms = Math.round(performance.now() - started);
+      const skip = !force && upToDate(outFile, sourcesMtime);
+      const error = skip ? null : await compile(entry, target, outFile);
+      const ms = skip ? "cached" : Math.round(performance.now() - started) + " ms";
       if (error) {
         console.error(`✗ ${entry.name} (${target}): ${error.message}`);
         failed = true;
@@ -111,7 +140,7 @@ async function main() {
     }
   }
   for (const r of rows) {
-    console.log(`${r.ok ? "✓" : "✗"} ${r.file.padEnd(32)} ${kib(r.size)}  (gzip ${kib(r.gz)})  ${String(r.ms).padStart(5)} ms`);
+    console.log(`${r.ok ? "✓" : "✗"} ${r.file.padEnd(32)} ${kib(r.size)}  (gzip ${kib(r.gz)})  ${String(r.ms).padStart(8)}`);
   }
   if (failed) {
     console.error("build failed");

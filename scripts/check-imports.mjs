@@ -184,6 +184,7 @@ export function readModule(bytes) {
   while (r.pos < b.length) {
     const id = r.byte();
     const size = r.u32();
+    if (r.pos + size > b.length) throw new Error(`section ${id} runs past the end of the module`);
     const s = new Reader(b, r.pos, r.pos + size);
     if (id === 1) {
       for (let n = s.u32(); n > 0; n--) {
