@@ -88,6 +88,10 @@ export class ChainDirection<F> {
   }
 
   data(from: number, data: BodyBuffer, eos: boolean): void {
+    // FM decodeData/encodeData: trailers a filter adds at end_stream turn the rest of this pass
+    // into a non-final frame, then go through the filters after the one that added them.
+    const trailersAtStart = this.hooks.trailerMap() !== null;
+    let trailersAddedAt = -1;
     for (let i = from; i < this.filters.length; i++) {
       const slot = this.slots[i];
       if (this.stoppedAll(i)) {
@@ -98,6 +102,10 @@ export class ChainDirection<F> {
       slot.endStream = eos && this.hooks.trailerMap() === null;
       const status = this.hooks.data(this.filters[i], data, slot.endStream);
       if (this.hooks.aborted()) return;
+      if (trailersAddedAt < 0 && !trailersAtStart && this.hooks.trailerMap() !== null) {
+        eos = false;
+        trailersAddedAt = i;
+      }
       if (status === DataStatus.Continue) {
         if (slot.state === "stopSingle") {
           this.bufferData(data, this.streaming);
@@ -117,6 +125,7 @@ export class ChainDirection<F> {
     }
     if (data === this.buffered) this.buffered = null;
     this.hooks.sinkData(data, eos);
+    if (trailersAddedAt >= 0 && !this.hooks.aborted()) this.trailers(trailersAddedAt + 1);
   }
 
   trailers(from: number): void {
