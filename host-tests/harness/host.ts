@@ -86,6 +86,11 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       rt.vm.start();
       const r = rt.startPlugin(plugin);
       if (!r.ok) throw new ConfigRejectedError(plugin.name, r.reason ?? "rejected");
+      // Envoy destroys the canary clone once it passed: its timers and queue registrations die with it.
+      r.root.cancelTick?.();
+      r.root.cancelTick = null;
+      r.root.tickPeriodMs = 0;
+      rt.contexts.clear();
     }
     // The canary's log lines are Envoy's main-thread lines; keep them.
     for (let w = 0; w < this.workers; w++) {

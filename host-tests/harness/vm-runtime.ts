@@ -87,12 +87,15 @@ export class VmServices {
     root.tickPeriodMs = ms;
     if (ms === 0) return;
     // Re-armed only after each on_tick returns, so ticks drift by the callback's duration.
+    // Envoy keeps one timer per root: a set_tick_period inside on_tick already replaced it, so
+    // only re-arm the timer that fired (Wasm::tickHandler re-enables timer_[root]).
     const arm = () => {
-      root.cancelTick = this.host.clock.setTimer(root.tickPeriodMs, () => {
+      const cancel = this.host.clock.setTimer(root.tickPeriodMs, () => {
         if (this.vm.failed || root.tickPeriodMs === 0) return;
         root.callback("proxy_on_tick");
-        if (root.tickPeriodMs !== 0 && root.cancelTick) arm();
+        if (root.tickPeriodMs !== 0 && root.cancelTick === cancel) arm();
       });
+      root.cancelTick = cancel;
     };
     arm();
   }
