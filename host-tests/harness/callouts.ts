@@ -4,6 +4,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import { HeaderMap } from "./header-map";
+import type { Clock } from "./api";
 import type { HttpCallResponse } from "./context";
 
 export interface HttpCallbacks {
@@ -128,7 +129,17 @@ export class LoopbackCallouts implements CalloutTransport {
   private sessions = new Map<string, http2.ClientHttp2Session>();
   private agent = new http.Agent({ keepAlive: true });
 
-  constructor(private readonly clusters: Record<string, string>) {}
+  /** Timeouts run on the host clock: Envoy's AsyncClient timers are dispatcher timers like tick timers. */
+  constructor(
+    private readonly clusters: Record<string, string>,
+    private readonly clock?: Clock,
+  ) {}
+
+  private timer(ms: number, fn: () => void): () => void {
+    if (this.clock) return this.clock.setTimer(ms, fn);
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  }
 
   get inFlight(): number {
     return this.pending;
@@ -159,10 +170,11 @@ export class LoopbackCallouts implements CalloutTransport {
     const url = new URL(this.clusters[cluster].replace(/^h2c:/, "http:"));
     return this.track((done) => {
       let finished = false;
+      let cancelTimer = () => {};
       const finish = (fn: () => void) => {
         if (finished) return;
         finished = true;
-        clearTimeout(timer);
+        cancelTimer();
         done();
         fn();
       };
@@ -177,10 +189,12 @@ export class LoopbackCallouts implements CalloutTransport {
         headers: reqHeaders,
         agent: this.agent,
       });
-      const timer = timeoutMs > 0 ? setTimeout(() => {
-        req.destroy();
-        finish(() => cb.onSuccess(textResponse(504, "upstream request timeout")));
-      }, timeoutMs) : undefined;
+      if (timeoutMs > 0) {
+        cancelTimer = this.timer(timeoutMs, () => {
+          req.destroy();
+          finish(() => cb.onSuccess(textResponse(504, "upstream request timeout")));
+        });
+      }
       req.on("response", (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -198,7 +212,7 @@ export class LoopbackCallouts implements CalloutTransport {
       });
       if (body.length) req.write(body);
       req.end();
-      return { cancel: () => { finished = true; clearTimeout(timer); done(); req.destroy(); } };
+      return { cancel: () => { finished = true; cancelTimer(); done(); req.destroy(); } };
     });
   }
 

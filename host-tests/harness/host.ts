@@ -65,7 +65,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     this.node = options.node ?? { id: "tollgate-harness", cluster: "tollgate" };
     this.xds = options.xds ?? {};
     this.bufferLimitBytes = options.bufferLimitBytes ?? 1024 * 1024;
-    this.callouts = new LoopbackCallouts(options.clusters ?? {});
+    this.callouts = new LoopbackCallouts(options.clusters ?? {}, this.clock);
   }
 
   async start(configs: WasmFilterConfig[]): Promise<void> {
