@@ -65,7 +65,8 @@ export function getProperty(ctx: HostContext, rt: VmServices, rawPath: Uint8Arra
       return single(path, { t: "string", v: ctx.plugin.vmId });
     case "connection_id":
       if (!stream) return { result: R.NotFound };
-      return single(path, { t: "uint", v: BigInt(Number(stream.cb.stream.attributes.connection?.["id"] ?? stream.cb.stream.id)) });
+      // The same downstream connection id as CEL's connection.id.
+      return single(path, { t: "uint", v: BigInt(Number(stream.cb.stream.attributes.connection?.["connection.id"] ?? stream.cb.stream.id)) });
     default: {
       if (!stream) return { result: R.NotFound };
       const state = stream.cb.stream.filterStateMap.get(`wasm.${first}`);
