@@ -236,12 +236,13 @@ function mapOps(map: string) {
     { op: "remove_header", map, key: "x-late" },
     { op: "get_map_size", map },
     { op: "get_pairs", map },
+    { op: "set_pairs", map, pairs: [["x-set", "1"]] },
   ];
 }
 
 function mapResults(host: { logs: import("./harness/api").LogRecord[] }, callback: string) {
   return probeLines(host.logs, callback)
-    .filter((l) => ["get_header", "add_header", "replace_header", "remove_header", "get_map_size", "get_pairs"].includes(l.op))
+    .filter((l) => ["get_header", "add_header", "replace_header", "remove_header", "get_map_size", "get_pairs", "set_pairs"].includes(l.op))
     .map((l) => (l.op === "get_pairs" ? `get_pairs:${l.value.result}:${l.value.count ?? 0}` : `${l.op}:${l.value.result}`));
 }
 
@@ -252,6 +253,7 @@ const GONE = [
   "remove_header:BadArgument",
   "get_map_size:BadArgument",
   "get_pairs:Ok:0",
+  "set_pairs:BadArgument",
 ];
 
 describe("header windows", () => {
@@ -292,7 +294,16 @@ describe("header windows", () => {
             ops: [{ op: "http_call", cluster: "svc", headers: [[":method", "GET"], [":path", "/"], [":authority", "svc"]] }],
             return: "continue",
           },
-          on_http_call_response: [...mapOps("request_headers"), { op: "get_header", map: "http_call_response_headers", key: ":status" }],
+          on_http_call_response: [
+            ...mapOps("request_headers"),
+            { op: "get_header", map: "http_call_response_headers", key: ":status" },
+            // Size reads the mutable map, and callout responses are const: BadArgument.
+            { op: "get_map_size", map: "http_call_response_headers" },
+            { op: "get_pairs", map: "http_call_response_headers" },
+            { op: "add_header", map: "http_call_response_headers", key: "x-a", value: "1" },
+            // The response has not started: its headers are not there either.
+            { op: "get_header", map: "response_headers", key: ":status" },
+          ],
         },
         { host: { clusters: { svc: `http://127.0.0.1:${port}` } } },
       );
@@ -300,8 +311,14 @@ describe("header windows", () => {
       stream.sendRequestHeaders(requestHeaders("/p"), false);
       for (let i = 0; i < 500 && probeLines(host.logs, "on_http_call_response").length === 0; i++) await new Promise((r) => setTimeout(r, 2));
       // The SDK made the calling stream effective, so this is the stream's own view.
-      expect(mapResults(host, "on_http_call_response").slice(0, 6)).toEqual(GONE);
-      expect(probeValues(host.logs, "on_http_call_response", "get_header").at(-1)).toMatchObject({ result: "Ok", text: "200" });
+      expect(mapResults(host, "on_http_call_response").slice(0, GONE.length)).toEqual(GONE);
+      const gets = probeValues(host.logs, "on_http_call_response", "get_header");
+      expect(gets[1]).toMatchObject({ result: "Ok", text: "200" });
+      expect(gets[2].result).toBe("BadArgument");
+      expect(probeValues(host.logs, "on_http_call_response", "get_map_size")[1]).toEqual({ result: "BadArgument" });
+      expect(probeValues(host.logs, "on_http_call_response", "get_pairs")[1]).toMatchObject({ result: "Ok" });
+      expect(probeValues(host.logs, "on_http_call_response", "get_pairs")[1].pairs).toContainEqual([":status", "200"]);
+      expect(probeValues(host.logs, "on_http_call_response", "add_header")[1]).toEqual({ result: "BadArgument" });
       stream.resetFromDownstream();
     } finally {
       await new Promise((r) => server.close(r));
@@ -313,7 +330,6 @@ describe("header windows", () => {
     const host = await probeHost({
       on_log: [
         ...mapOps("request_headers"),
-        { op: "set_pairs", map: "request_headers", pairs: [["x-a", "1"]] },
         { op: "get_header", map: "response_headers", key: ":status" },
         { op: "add_header", map: "response_headers", key: "x-late", value: "1" },
       ],
@@ -430,14 +446,20 @@ describe("header windows", () => {
     // ctx.cc getMap(RequestTrailers) at end_stream calls addDecodedTrailers(): the body then
     // goes on without end_stream and the new trailers follow it.
     const host = await probeHost({
+      // Before end_stream there is nothing to create: BadArgument.
+      "on_request_body#1": [{ op: "add_header", map: "request_trailers", key: "x-early", value: "no" }],
       on_request_body: [{ op: "add_header", map: "request_trailers", key: "x-checksum", value: "abc" }],
       on_response_body: [{ op: "add_header", map: "response_trailers", key: "x-digest", value: "def" }],
     });
     const { stream, rec } = recordedStream(host);
     stream.sendRequestHeaders(requestHeaders("/p"), false);
-    stream.sendRequestData(utf8("payload"), true);
-    expect(probeValues(host.logs, "on_request_body", "add_header")).toEqual([{ result: "Ok" }]);
-    expect(rec.upstream.data).toEqual([{ text: "payload", eos: false }]);
+    stream.sendRequestData(utf8("pay"), false);
+    stream.sendRequestData(utf8("load"), true);
+    expect(probeValues(host.logs, "on_request_body", "add_header")).toEqual([{ result: "BadArgument" }, { result: "Ok" }]);
+    expect(rec.upstream.data).toEqual([
+      { text: "pay", eos: false },
+      { text: "load", eos: false },
+    ]);
     expect(rec.upstream.trailers).toEqual([["x-checksum", "abc"]]);
     // Iteration over the added trailers starts after the filter that added them.
     expect(probeLines(host.logs, "on_request_trailers")).toEqual([]);
