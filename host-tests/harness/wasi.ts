@@ -30,17 +30,19 @@ export function wasiImports(vm: WasmVm, rt: VmServices): Record<string, (...a: a
       }
       let text = new TextDecoder().decode(Buffer.concat(parts));
       if (text.endsWith("\n")) text = text.slice(0, -1);
-      rt.log(rt.contexts.get(vm.effectiveId((i) => rt.contexts.has(i))) ?? null, fd === 1 ? 2 : 4, text);
+      // cpp-host writevImpl logs only `if (written)`: an empty write leaves no line.
+      if (total > 0) rt.log(rt.contexts.get(vm.effectiveId((i) => rt.contexts.has(i))) ?? null, fd === 1 ? 2 : 4, text);
       vm.setU32(retWritten, total);
       return E.SUCCESS;
     },
     fd_read: () => E.NOSYS,
+    // These report through ContextBase::error, which Envoy's Context logs at trace only.
     fd_seek: () => {
-      rt.log(null, 4, "wasi fd_seek is not supported");
+      rt.log(null, 0, "wasi_unstable fd_seek");
       return E.SUCCESS;
     },
     fd_close: () => {
-      rt.log(null, 4, "wasi fd_close is not supported");
+      rt.log(null, 0, "wasi_unstable fd_close");
       return E.SUCCESS;
     },
     fd_fdstat_get(fd: number, ptr: number) {
@@ -99,9 +101,9 @@ export function wasiImports(vm: WasmVm, rt: VmServices): Record<string, (...a: a
       vm.setU32(ret, 0);
       return E.SUCCESS;
     },
-    proc_exit(code: number) {
-      // cpp-host only logs: the guest must trap by itself afterwards.
-      rt.log(null, 4, `wasi proc_exit(${code})`);
+    proc_exit(_code: number) {
+      // cpp-host only reports it through Context::error (Envoy: trace); the guest keeps running.
+      rt.log(null, 0, "wasi_unstable proc_exit");
     },
   };
   const out: Record<string, (...a: any[]) => any> = {};
