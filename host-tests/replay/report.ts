@@ -1,0 +1,114 @@
+// Turning outcomes into what people and programs read: one line (or JSON object) per exchange
+// and a summary.
+import { relative } from "node:path";
+import type { HeaderList } from "../harness/api";
+import { encodeBytes, formatSize, type EncodedBytes } from "./bytes";
+import { clientStatus } from "./expect";
+import type { Outcome } from "./run";
+import { formatSplit, type SplitMode } from "./split";
+
+export interface JsonBody {
+  headers: HeaderList;
+  body: EncodedBytes;
+}
+
+/** The `--json` record for one exchange. Bodies and filter state: text, or {base64} if not UTF-8. */
+export function outcomeJson(o: Outcome, split: SplitMode): Record<string, unknown> {
+  const r = o.result;
+  const out: Record<string, unknown> = { name: o.item.name, cassette: o.item.cassette };
+  if (o.error) out.error = o.error;
+  if (r) {
+    out.worker = r.worker;
+    out.localReply = r.localReply ? { status: r.localReply.status, headers: r.localReply.headers, body: encodeBytes(r.localReply.body), details: r.localReply.details } : null;
+    out.upstreamRequest = r.upstreamRequest ? { headers: r.upstreamRequest.headers, body: encodeBytes(r.upstreamRequest.body), trailers: r.upstreamRequest.trailers } : null;
+    out.downstreamResponse = r.downstreamResponse
+      ? { status: r.downstreamResponse.status, headers: r.downstreamResponse.headers, body: encodeBytes(r.downstreamResponse.body), trailers: r.downstreamResponse.trailers, chunks: r.downstreamResponse.chunks }
+      : null;
+    out.reset = r.reset ?? null;
+    out.filterState = Object.fromEntries(Object.entries(r.filterState).map(([k, v]) => [k, encodeBytes(v)]));
+    out.logs = r.logs.map((l) => ({ level: l.level, message: l.message, ...(l.filter ? { filter: l.filter } : {}) }));
+    out.metrics = r.metrics;
+    out.trap = r.trap ?? null;
+  }
+  out.expectations = o.item.expect ? { passed: o.failures.length === 0 && !o.error, failures: o.failures } : null;
+  out.split = { mode: formatSplit(split), replays: o.replays, mismatches: o.mismatchCount, examples: o.mismatches };
+  return out;
+}
+
+export interface Summary {
+  cassettes: number;
+  exchanges: number;
+  replays: number;
+  expectationsPassed: number;
+  expectationsFailed: number;
+  withoutExpectations: number;
+  splitMismatches: number;
+  localReplies: number;
+  traps: number;
+  resets: number;
+  hostErrors: number;
+}
+
+export function summarize(outcomes: Outcome[]): Summary {
+  const s: Summary = { cassettes: new Set(outcomes.map((o) => o.item.cassette)).size, exchanges: outcomes.length, replays: 0, expectationsPassed: 0, expectationsFailed: 0, withoutExpectations: 0, splitMismatches: 0, localReplies: 0, traps: 0, resets: 0, hostErrors: 0 };
+  for (const o of outcomes) {
+    s.replays += o.replays;
+    if (!o.item.expect) s.withoutExpectations++;
+    else if (o.failures.length || o.error) s.expectationsFailed++;
+    else s.expectationsPassed++;
+    if (o.mismatchCount) s.splitMismatches++;
+    if (o.error) s.hostErrors++;
+    if (o.result?.localReply) s.localReplies++;
+    if (o.result?.trap) s.traps++;
+    if (o.result?.reset) s.resets++;
+  }
+  return s;
+}
+
+export function failed(s: Summary): boolean {
+  return s.expectationsFailed > 0 || s.splitMismatches > 0 || s.hostErrors > 0;
+}
+
+/** One readable line per exchange, with indented detail lines for anything that went wrong. */
+export function outcomeText(o: Outcome): string {
+  const r = o.result;
+  const bad = o.error || o.failures.length || o.mismatchCount;
+  const mark = bad ? "✗" : "✓";
+  const parts: string[] = [`${mark} ${o.item.name}`];
+  if (r) {
+    parts.push(String(clientStatus(r) ?? "---"));
+    const up = r.upstreamRequest ? formatSize(r.upstreamRequest.body.length) : "not sent";
+    const down = formatSize((r.downstreamResponse?.body ?? r.localReply?.body)?.length ?? 0);
+    parts.push(`up ${up} down ${down}`);
+    const inChunks = o.item.exchange.response.chunks?.length ?? (o.item.exchange.response.body.length ? 1 : 0);
+    if (r.downstreamResponse) parts.push(`chunks ${inChunks}→${r.downstreamResponse.chunks.length}`);
+    if (r.localReply) parts.push(`local reply ${r.localReply.status}${r.localReply.details ? ` (${r.localReply.details})` : ""}`);
+    if (r.reset) parts.push(`reset: ${r.reset}`);
+    if (r.trap) parts.push(`TRAP in ${r.trap.filter} ${r.trap.function}: ${r.trap.message}`);
+    const keys = Object.keys(r.filterState);
+    if (keys.length) parts.push(`state: ${keys.join(", ")}`);
+  }
+  if (o.replays > 1) parts.push(`splits ${o.replays - o.mismatchCount}/${o.replays} same`);
+  const lines = [parts.join("  ")];
+  if (o.error) lines.push(`    host error: ${o.error.split("\n")[0]}`);
+  for (const f of o.failures) lines.push(`    expected ${f}`);
+  for (const m of o.mismatches) lines.push(`    split ${m.label} differs: ${m.differences.join("; ")}`);
+  if (o.mismatchCount > o.mismatches.length) lines.push(`    … and ${o.mismatchCount - o.mismatches.length} more differing splits`);
+  return lines.join("\n");
+}
+
+export function summaryText(s: Summary, split: SplitMode, ms: number): string {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  return [
+    "",
+    `${plural(s.exchanges, "exchange")} from ${plural(s.cassettes, "cassette")}, ${plural(s.replays, "replay")} (split ${formatSplit(split)}) in ${(ms / 1000).toFixed(2)}s`,
+    `expectations: ${s.expectationsPassed} passed, ${s.expectationsFailed} failed, ${s.withoutExpectations} exchanges without`,
+    `split mismatches: ${s.splitMismatches}   local replies: ${s.localReplies}   traps: ${s.traps}   resets: ${s.resets}   host errors: ${s.hostErrors}`,
+    failed(s) ? "FAILED" : "OK",
+  ].join("\n");
+}
+
+export function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel.startsWith("..") ? p : rel;
+}
