@@ -77,6 +77,16 @@ describe("timers", () => {
     expect(at).toEqual([1000n, 1250n, 1500n]);
   });
 
+  it("stops ticking a VM that trapped in on_tick", async () => {
+    const clock = new ManualClock();
+    const host = await start([probe("t", "vm-t", { on_configure: [{ op: "set_tick_period", ms: 100 }], "on_tick#2": [{ op: "trap" }] })], 2, clock);
+    await host.advance(1000);
+    // A failed VM gets no more callbacks; the other worker's VM is unaffected.
+    expect(host.traps.map((t) => t.function)).toEqual(["proxy_on_tick", "proxy_on_tick"]);
+    expect(ticks(host.logs).filter((l) => l.worker === 0)).toHaveLength(2);
+    expect(ticks(host.logs).filter((l) => l.worker === 1)).toHaveLength(2);
+  });
+
   it("keeps one period per root when plugins share a VM, and a stream's call sets its root's timer", async () => {
     const clock = new ManualClock();
     const host = await start(
@@ -182,6 +192,20 @@ describe("shared queues", () => {
     const ready = probeLines(host.logs, "on_queue_ready", "enter");
     expect(ready.map((l) => l.value)).toEqual([{ context: 1, call: 1, queue: tokens[0].id }]);
     expect(host.logs.filter((l) => l.message.startsWith("probe on_queue_ready enter")).map((l) => [l.filter, l.worker])).toEqual([["second", 0]]);
+  });
+
+  it("delivers on_queue_ready on the registrant's worker, whatever worker enqueued", async () => {
+    const host = await start(
+      [probe("q", "vm-q", { on_configure: [{ op: "register_queue", name: "jobs" }], on_request_headers: [{ op: "enqueue", text: "from-a-stream" }], on_queue_ready: [{ op: "dequeue" }] })],
+      2,
+    );
+    const r = await host.exchange(get(0));
+    await drain();
+    expect(r.worker).toBe(0);
+    // Worker 1 registered last, so its root owns the queue.
+    const ready = host.logs.filter((l) => l.message.startsWith("probe on_queue_ready"));
+    expect(ready.map((l) => l.worker)).toEqual([1, 1]);
+    expect(probeValues(host.logs, "on_queue_ready", "dequeue")).toEqual([{ result: "Ok", len: 13, text: "from-a-stream" }]);
   });
 
   it("delivers on_queue_ready after the enqueuing callback, once per enqueue, and dequeues FIFO then Empty", async () => {
