@@ -38,8 +38,30 @@ export interface CalloutTransport {
 }
 
 const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_INTERNAL = 13;
+const GRPC_UNKNOWN = 2;
 const GRPC_CANCELLED = 1;
+
+/** Envoy's Grpc::Utility::httpToGrpcStatus (grpc's http-grpc-status-mapping.md). */
+function httpToGrpcStatus(status: number): number {
+  switch (status) {
+    case 400:
+      return GRPC_INTERNAL;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GRPC_UNAVAILABLE;
+    default:
+      return GRPC_UNKNOWN;
+  }
+}
 
 function textResponse(status: number, body: string): HttpCallResponse {
   const headers = new HeaderMap();
@@ -239,6 +261,8 @@ export class LoopbackCallouts implements CalloutTransport {
       const headers: http2.OutgoingHttpHeaders = {
         ":method": "POST",
         ":path": `/${service}/${method}`,
+        // Common::prepareHeaders: the host is the EnvoyGrpc authority, by default the cluster name.
+        ":authority": cluster,
         "content-type": "application/grpc",
         te: "trailers",
       };
@@ -253,34 +277,60 @@ export class LoopbackCallouts implements CalloutTransport {
       }
       const deframer = new GrpcDeframer();
       const messages: Uint8Array[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      if (timeoutMs > 0) timer = setTimeout(() => { req.close(http2.constants.NGHTTP2_CANCEL); close(GRPC_DEADLINE_EXCEEDED, "Deadline Exceeded"); }, timeoutMs);
-      req.on("response", (h) => {
-        const md = toHeaderMap(h);
-        md.remove(":status");
-        if (!unary) cb.onInitialMetadata?.(md);
-      });
-      req.on("data", (c: Buffer) => deframer.push(c, (m) => (unary ? messages.push(m) : cb.onMessage(m))));
-      req.on("trailers", (t) => {
-        clearTimeout(timer);
-        const status = Number(t["grpc-status"] ?? 2);
+      let headersSeen = false;
+      let cancelTimer = () => {};
+      // The router's response timeout answers with a 504 local reply, whose gRPC form is
+      // trailers-only with grpc-status httpToGrpcStatus(504) = UNAVAILABLE.
+      if (timeoutMs > 0) {
+        cancelTimer = this.timer(timeoutMs, () => {
+          req.close(http2.constants.NGHTTP2_CANCEL);
+          close(GRPC_UNAVAILABLE, "upstream request timeout");
+        });
+      }
+      // AsyncStreamImpl::streamError: empty trailing metadata, then the close.
+      const streamError = (status: number, message = "") => {
+        cancelTimer();
+        if (closed) return;
+        if (!unary) cb.onTrailingMetadata?.(new HeaderMap());
+        close(status, message);
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      };
+      // AsyncStreamImpl::onTrailers: trailing metadata, then the close with grpc-status (Unknown if absent).
+      const onTrailers = (t: http2.IncomingHttpHeaders) => {
+        cancelTimer();
+        const status = t["grpc-status"] === undefined ? GRPC_UNKNOWN : Number(t["grpc-status"]);
         const message = decodeURIComponent(String(t["grpc-message"] ?? ""));
         if (unary) {
           if (status === 0 && messages.length) {
             closed = true;
             done();
             cb.onMessage(messages[0]);
-          } else close(status === 0 ? 13 : status, message);
+          } else close(status === 0 ? GRPC_INTERNAL : status, message);
         } else {
-          const md = toHeaderMap(t);
-          cb.onTrailingMetadata?.(md);
+          cb.onTrailingMetadata?.(toHeaderMap(t, t[":status"] === undefined ? undefined : Number(t[":status"])));
           close(status, message);
         }
+      };
+      req.on("response", (h, flags) => {
+        headersSeen = true;
+        const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        const httpStatus = Number(h[":status"]);
+        const trailersOnly = endStream && (httpStatus === 200 || h["grpc-status"] !== undefined);
+        // Initial metadata is the response header map as is (:status included); empty when the
+        // headers end the stream or are not a 200.
+        if (!unary) cb.onInitialMetadata?.(trailersOnly || httpStatus !== 200 ? new HeaderMap() : toHeaderMap(h, httpStatus));
+        if (trailersOnly) onTrailers(h);
+        else if (httpStatus !== 200) streamError(httpToGrpcStatus(httpStatus));
       });
-      req.on("close", () => { clearTimeout(timer); close(GRPC_UNAVAILABLE, "upstream reset"); });
-      req.on("error", (e) => { clearTimeout(timer); close(GRPC_UNAVAILABLE, e.message); });
+      req.on("data", (c: Buffer) => deframer.push(c, (m) => (unary ? messages.push(m) : cb.onMessage(m))));
+      req.on("trailers", onTrailers);
+      // A reset once the response started is AsyncStreamImpl::onReset: streamError(Internal).
+      // Before any response the router answers 503, i.e. UNAVAILABLE.
+      const onReset = (message: string) => (headersSeen ? streamError(GRPC_INTERNAL) : (cancelTimer(), close(GRPC_UNAVAILABLE, message)));
+      req.on("close", () => onReset("upstream reset"));
+      req.on("error", (e) => onReset(e.message));
       return {
-        cancel: () => { closed = true; clearTimeout(timer); done(); req.close(http2.constants.NGHTTP2_CANCEL); },
+        cancel: () => { closed = true; cancelTimer(); done(); req.close(http2.constants.NGHTTP2_CANCEL); },
         send: (msg, end) => { req.write(frame(msg)); if (end) req.end(); },
         close: () => req.end(),
       };
