@@ -257,6 +257,20 @@ describe("streams", () => {
     expect(grpcTrace(h).slice(-2)).toEqual(["on_grpc_receive_trailing_metadata", "on_grpc_close"]);
   });
 
+  it("keeps a remotely closed stream known until the filter closes it too", async () => {
+    // Envoy erases a stream only once both sides closed (local_closed_ / remote_closed_).
+    const h = await host({
+      on_request_headers: [stream(), { op: "grpc_send", text: "bye" }],
+      on_response_headers: [{ op: "grpc_close" }, { op: "grpc_close" }],
+    });
+    const { stream: s } = recordedStream(h);
+    s.sendRequestHeaders(requestHeaders("/"), true);
+    await until(() => grpcTrace(h).includes("on_grpc_close"), "the server to end the stream");
+    s.sendResponseHeaders([[":status", "200"]], true);
+    await s.done;
+    expect(probeValues(h.logs, "on_response_headers", "grpc_close").map((v) => v.result)).toEqual(["Ok", "NotFound"]);
+  });
+
   it("stops all callbacks after grpc_cancel, resets the stream, and forgets the token", async () => {
     const h = await host({
       on_request_headers: [stream(), { op: "grpc_send", text: "one" }],

@@ -39,6 +39,9 @@ async function startBackend(): Promise<Backend> {
           res.addTrailers({ "x-checksum": "c0ffee" });
           res.end();
           return;
+        case "/dup":
+          res.writeHead(200, [["X-Multi", "a"], ["X-Multi", "b"]]).end();
+          return;
         case "/allow":
           res.writeHead(200, { "x-verdict": "allow" }).end("ok");
           return;
@@ -181,6 +184,39 @@ describe("delivery", () => {
     expect(after("get_pairs").map((v) => v.count ?? 0)).toEqual([0, 0]);
     expect(after("get_header")[0].result).toBe("BadArgument");
     expect(after("get_buffer")[0].result).toBe("NotFound");
+  });
+
+  it("keeps repeated response headers as separate entries, get_header giving the first", async () => {
+    const h = await host({
+      on_request_headers: [{ op: "http_call", cluster: "auth", headers: call("/dup"), raw: true }],
+      on_http_call_response: [{ op: "get_header", map: "http_call_response_headers", key: "x-multi" }, { op: "get_pairs", map: "http_call_response_headers" }],
+    });
+    await h.exchange(exchangeOf());
+    await until(() => responses(h).length === 1, "the callout response");
+    expect(probeValues(h.logs, "on_http_call_response", "get_header")[0].text).toBe("a");
+    const pairs: Array<[string, string]> = probeValues(h.logs, "on_http_call_response", "get_pairs")[0].pairs;
+    expect(pairs.filter(([k]) => k === "x-multi")).toEqual([["x-multi", "a"], ["x-multi", "b"]]);
+  });
+
+  it("sees no request headers from the callback once on_request_headers continued", async () => {
+    // Continue dropped Envoy's request header pointer; the stream made effective has no map.
+    const h = await host({
+      on_request_headers: [{ op: "http_call", cluster: "auth", headers: call("/echo") }],
+      on_http_call_response: [
+        { op: "get_header", map: "request_headers", key: ":path" },
+        { op: "add_header", map: "request_headers", key: "x-late", value: "1" },
+        { op: "get_pairs", map: "request_headers" },
+      ],
+    });
+    const { stream, rec } = recordedStream(h);
+    stream.sendRequestHeaders(requestHeaders("/"), true);
+    await until(() => responses(h).length === 1, "the callout response");
+    expect(probeValues(h.logs, "on_http_call_response", "get_header")[0].result).toBe("BadArgument");
+    expect(probeValues(h.logs, "on_http_call_response", "add_header")[0].result).toBe("BadArgument");
+    expect(probeValues(h.logs, "on_http_call_response", "get_pairs")[0].count ?? 0).toBe(0);
+    expect(header(rec.upstream.headers, "x-late")).toBeUndefined();
+    stream.sendResponseHeaders([[":status", "200"]], true);
+    await stream.done;
   });
 
   it("sends the body with content-length and :authority as Host", async () => {

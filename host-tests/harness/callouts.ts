@@ -146,6 +146,14 @@ function toHeaderMap(h: http2.IncomingHttpHeaders | http.IncomingHttpHeaders, ps
   return m;
 }
 
+/** Envoy's codec adds each received header line as its own entry; Node's `headers` would join repeats. */
+function rawHeaderMap(raw: string[], status?: number): HeaderMap {
+  const m = new HeaderMap();
+  if (status !== undefined) m.add(":status", String(status));
+  for (let i = 0; i + 1 < raw.length; i += 2) m.add(raw[i].toLowerCase(), raw[i + 1]);
+  return m;
+}
+
 export class LoopbackCallouts implements CalloutTransport {
   private pending = 0;
   private sessions = new Map<string, http2.ClientHttp2Session>();
@@ -221,9 +229,9 @@ export class LoopbackCallouts implements CalloutTransport {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => finish(() => cb.onSuccess({
-          headers: toHeaderMap(res.headers, res.statusCode),
+          headers: rawHeaderMap(res.rawHeaders, res.statusCode),
           body: new Uint8Array(Buffer.concat(chunks)),
-          trailers: Object.keys(res.trailers).length ? toHeaderMap(res.trailers) : null,
+          trailers: res.rawTrailers.length ? rawHeaderMap(res.rawTrailers) : null,
         })));
         res.on("error", () => finish(() => cb.onFailure()));
         res.on("aborted", () => finish(() => cb.onFailure()));
