@@ -24,12 +24,13 @@
 // outputs are newer than every file under filters/, asconfig.json and these scripts is not
 // rebuilt. That dependency set is deliberately coarse: cheap to compute, never stale.
 import asc from "assemblyscript/asc";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { join, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkModule } from "./check-imports.mjs";
+import { prepareVocab } from "./gen-vocab.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const filtersDir = join(root, "filters");
@@ -70,7 +71,7 @@ function newestSource() {
     }
   };
   walk(filtersDir);
-  for (const f of ["asconfig.json", "scripts/build.mjs", "scripts/check-imports.mjs", "package-lock.json"]) {
+  for (const f of ["asconfig.json", "scripts/build.mjs", "scripts/check-imports.mjs", "scripts/gen-vocab.mjs", "build/vocab/tables.bin", "package-lock.json"]) {
     const p = join(root, f);
     if (existsSync(p)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
@@ -85,17 +86,21 @@ function kib(n) {
   return (n / 1024).toFixed(1).padStart(7) + " KiB";
 }
 
-async function compile(entry, target, outFile) {
+async function compile(entry, target, outFile, vocab) {
   const args = [
     relative(root, entry.file),
     "--config", join(root, "asconfig.json"),
     "--target", target,
     "--outFile", relative(root, outFile),
   ];
+  // Tokenizer tables (scripts/gen-vocab.mjs): low memory reserved, then injected as data.
+  const tables = vocab.uses(entry.file);
+  if (tables) args.push(...vocab.ascArgs());
   const { error } = await asc.main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
   });
+  if (!error && tables) writeFileSync(outFile, vocab.inject(readFileSync(outFile)));
   return error;
 }
 
@@ -123,6 +128,7 @@ async function main() {
     entries = entries.filter((e) => only.includes(e.name));
   }
   mkdirSync(distDir, { recursive: true });
+  const vocab = await prepareVocab(entries.map((e) => e.file));
 
   let failed = false;
   const rows = [];
@@ -141,7 +147,7 @@ async function main() {
       const outFile = join(distDir, entry.name + suffix);
       const started = performance.now();
       const skip = !force && upToDate(outFile, sourcesMtime);
-      const error = skip ? null : await compile(entry, target, outFile);
+      const error = skip ? null : await compile(entry, target, outFile, vocab);
       const ms = skip ? "cached" : Math.round(performance.now() - started) + " ms";
       if (error) {
         console.error(`✗ ${entry.name} (${target}): ${error.message}`);
