@@ -23,7 +23,7 @@ export const USAGE = `tollgate — replay and proxy LLM traffic through Tollgate
 
 usage:
   tollgate replay <cassette or folder>... [chain] [--split MODE] [--workers N] [--concurrency N]
-                  [--cluster NAME=URL]... [--json] [--progress] [--fresh-host]
+                  [--cluster NAME=URL]... [--grep REGEX] [--json] [--progress] [--fresh-host]
   tollgate serve  [chain] (--upstream URL | --cassette FILE) [--port P] [--cluster NAME=URL]...
   tollgate record --upstream URL --out FILE [--port P] [--keep-secrets]
 
@@ -40,6 +40,7 @@ options:
   --concurrency N      exchanges in flight at once                 default 1
   --cluster NAME=URL   where callouts to cluster NAME go (http://, h2c:// for gRPC)
   --log-level N        wasm log level 0 trace .. 5 critical         default 2
+  --grep REGEX         replay only exchanges whose name matches
   --json               one JSON object per exchange on stdout, summary on stderr
   --progress           progress counter on stderr (default when stderr is a terminal)
   --fresh-host         a new host per replay: no filter state carries over between splits
@@ -63,6 +64,7 @@ interface Parsed {
   out?: string;
   port?: number;
   keepSecrets: boolean;
+  grep?: RegExp;
 }
 
 function positiveInt(flag: string, v: string | undefined, min = 1): number {
@@ -83,7 +85,7 @@ export function parseArgs(argv: string[]): Parsed {
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     let v: string | undefined;
-    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--upstream", "--cassette", "--out", "--port"].includes(a);
+    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--upstream", "--cassette", "--out", "--port", "--grep"].includes(a);
     let flag = a;
     if (a.startsWith("--") && a.includes("=")) {
       // Split at the first "=", so --cluster=NAME=URL keeps its own.
@@ -163,6 +165,13 @@ export function parseArgs(argv: string[]): Parsed {
       case "--port":
         p.port = positiveInt(flag, v, 0);
         break;
+      case "--grep":
+        try {
+          p.grep = new RegExp(v!);
+        } catch (e) {
+          throw new UsageError(`--grep: ${(e as Error).message}`);
+        }
+        break;
       case "-h":
       case "--help":
         p.command = "help";
@@ -219,7 +228,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 async function replay(args: Parsed, io: Io): Promise<number> {
   if (!args.positional.length) throw new UsageError("replay needs at least one cassette or folder");
   const cassettes = loadCassettes(args.positional);
-  const items: CassetteExchange[] = cassettes.flatMap((c) => c.exchanges);
+  const items: CassetteExchange[] = cassettes.flatMap((c) => c.exchanges).filter((e) => !args.grep || args.grep.test(e.name));
+  if (!items.length) throw new Error(args.grep ? `no exchange name matches --grep ${args.grep.source}` : "the cassettes hold no exchanges");
   const chain = buildChain(args.chain);
   const createHost = io.createHost ?? (await loadCreateHost());
   const showProgress = args.progress ?? !!io.stderr.isTTY;

@@ -114,6 +114,9 @@ async function runOne(item: CassetteExchange, opts: RunOptions, hostFor: () => P
   return out;
 }
 
+/** Headers whose value is new on every stream (Envoy generates x-request-id per request). */
+const VOLATILE_HEADERS = new Set(["x-request-id"]);
+
 /**
  * What a client, the upstream or the access log could notice. Logs, metrics and the downstream
  * chunk sizes are left out: they legitimately depend on how the bytes were split.
@@ -128,9 +131,18 @@ export function diffResults(a: ExchangeResult, b: ExchangeResult): string[] {
     if (!bytesEqual(x, y)) d.push(`${label}: ${x.length} vs ${y.length} bytes, first difference at byte ${firstDifference(x, y)}`);
   };
   const headers = (label: string, x: Array<[string, string]> | undefined, y: Array<[string, string]> | undefined) => {
-    const sx = JSON.stringify(x ?? null);
-    const sy = JSON.stringify(y ?? null);
-    if (sx !== sy) d.push(`${label}: ${sx} vs ${sy}`);
+    if (!x || !y) {
+      if (x || y) d.push(`${label}: ${x ? "present" : "absent"} vs ${y ? "present" : "absent"}`);
+      return;
+    }
+    const n = Math.max(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      const [kx, vx] = x[i] ?? [];
+      const [ky, vy] = y[i] ?? [];
+      if (kx === ky && (vx === vy || VOLATILE_HEADERS.has(kx!))) continue;
+      d.push(`${label}[${i}]: ${JSON.stringify(x[i] ?? null)} vs ${JSON.stringify(y[i] ?? null)}`);
+      return;
+    }
   };
   const presence = (label: string, x: unknown, y: unknown) => {
     if (!!x !== !!y) d.push(`${label}: ${x ? "present" : "absent"} vs ${y ? "present" : "absent"}`);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { CreateHost } from "../run";
 import { createHost as routerOnly } from "./router-only-host";
 
-export const USE_REAL_HOST = false;
+export const USE_REAL_HOST = true;
 
 export async function testCreateHost(): Promise<CreateHost> {
   if (!USE_REAL_HOST) return routerOnly;
