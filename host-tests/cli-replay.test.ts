@@ -114,7 +114,7 @@ describe("tollgate replay: report, expectations, exit status", () => {
     expect(r.stdout).toMatch(/^✗ fails {2}200/m);
     expect(r.stdout).toContain("    expected status: expected 201, got 200");
     expect(r.stdout).toContain('    expected bodyContains: "nope" not in the body the client received');
-    expect(r.stdout).toContain("    expected filterState.wasm.tollgate.model: not set");
+    expect(r.stdout).toContain("    expected filterState.tollgate.model: not set");
     expect(r.stdout).toMatch(/expectations: 1 passed, 1 failed, 0 exchanges without/);
     expect(r.stdout).toMatch(/FAILED$/m);
   });

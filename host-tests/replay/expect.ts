@@ -146,19 +146,20 @@ export function checkExpectations(e: Expectations, r: ExchangeResult): string[] 
   for (const s of e.upstreamBodyNotContains ?? []) if (upBody && indexOfBytes(upBody, enc.encode(s)) >= 0) fails.push(`upstreamBodyNotContains: ${show(s)} is in the body the upstream received`);
 
   for (const [key, want] of Object.entries(e.filterState ?? {})) {
-    const full = key.startsWith("wasm.") ? key : `wasm.${key}`;
-    const raw = r.filterState[full] ?? r.filterState[key];
+    // The host keys filter state by the set_property path; Envoy names it `wasm.<path>`.
+    const bare = key.startsWith("wasm.") ? key.slice(5) : key;
+    const raw = r.filterState[bare] ?? r.filterState[`wasm.${bare}`];
     if (raw === undefined) {
-      if (want !== null) fails.push(`filterState.${full}: not set`);
+      if (want !== null) fails.push(`filterState.${key}: not set`);
       continue;
     }
     if (want === null) {
-      fails.push(`filterState.${full}: expected unset, got ${show(utf8OrUndefined(raw) ?? "<binary>")}`);
+      fails.push(`filterState.${key}: expected unset, got ${show(utf8OrUndefined(raw) ?? "<binary>")}`);
       continue;
     }
     const text = utf8OrUndefined(raw);
     const why = matchState(want, text);
-    if (why) fails.push(`filterState.${full}: ${why}`);
+    if (why) fails.push(`filterState.${key}: ${why}`);
   }
 
   for (const [k, v] of Object.entries(e.metrics ?? {})) {
