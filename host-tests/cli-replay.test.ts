@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { main } from "./cli/main";
 import { decodeBytes, type EncodedBytes } from "./replay/bytes";
 import { hostModuleEnv, testCreateHost } from "./replay/testing/hosts";
+import { buildChain } from "./replay/chain";
 
 const repo = resolve(__dirname, "..");
 const recordings = join(repo, "host-tests/recordings");
@@ -144,3 +145,29 @@ describe("tollgate replay: report, expectations, exit status", () => {
     expect(c.stderr).toMatch(/missing\.yaml: cannot read/);
   });
 });
+
+describe("tollgate replay: workers, concurrency, progress, chain options", () => {
+  it("spreads exchanges over workers with several in flight, output still in cassette order", async () => {
+    const r = await inProcess(["replay", join(recordings, "cassettes/openai.yaml"), "--workers", "2", "--concurrency", "4", "--json", "--progress"]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as JsonOutcome & { worker: number });
+    expect(out.map((o) => o.name)).toEqual(loadNames(join(recordings, "cassettes/openai.yaml")));
+    expect(new Set(out.map((o) => o.worker))).toEqual(new Set([0, 1]));
+    expect(r.stderr).toContain("12/12 replays");
+  });
+
+  it("--chain gives the bootstrap's clusters as callout targets, --cluster overrides them", () => {
+    const c = buildChain({ chain: join(repo, "envoy/envoy.yaml"), clusters: { openai: "http://127.0.0.1:9999", ratelimit: "h2c://127.0.0.1:8081" }, workers: 3 });
+    expect(c.hostOptions).toMatchObject({
+      workers: 3,
+      bufferLimitBytes: 8388608,
+      clusters: { openai: "http://127.0.0.1:9999", anthropic: "https://api.anthropic.com:443", ratelimit: "h2c://127.0.0.1:8081" },
+    });
+    const f = buildChain({ filters: [{ file: "dist/x.wasm", rootId: "budget", config: "{not json" }] });
+    expect(f.filters).toEqual([{ name: "budget", rootId: "budget", vmId: "", code: join(process.cwd(), "dist/x.wasm"), configuration: "{not json" }]);
+  });
+});
+
+function loadNames(file: string): string[] {
+  return [...readFileSync(file, "utf8").matchAll(/^  - name: (.+)$/gm)].map((m) => m[1]);
+}
