@@ -143,3 +143,151 @@ export function chatOps(request: any): ChatOp[] {
   }
   return ops;
 }
+
+// ---- corpus ------------------------------------------------------------------------------
+
+// Deterministic text for tokenizer parity tests: a seeded mix of scripts, emoji sequences, marks,
+// numbers, code, whitespace and contractions, chosen to reach every branch of both encodings'
+// pre-tokenizers (and the classes where they differ: Lt, Lm, Lo, M, N outside ASCII).
+
+/** mulberry32: tiny, fast, and the same sequence on every machine. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const cps = (r: Rand, lo: number, hi: number, n: number) =>
+  Array.from({ length: n }, () => String.fromCodePoint(int(r, lo, hi))).join("");
+
+const WORDS = ["the", "quick", "brown", "fox", "token", "budget", "gateway", "Envoy", "naïve", "café", "straße",
+  "résumé", "über", "jalapeño", "façade", "coöperate", "ǅemal", "ǈubljana", "ʰello", "Ωmega", "ΣΊΣΥΦΟΣ", "Москва",
+  "İstanbul", "ﬁnance", "Ⅻth", "x²", "½cup"];
+const CONTRACTIONS = ["I'm", "DON'T", "they'Re", "it'S", "we'll", "WE'LL", "you'Ve", "she'd", "'s", "'T", "'re",
+  "'lL", "can't", "o'clock", "rock'n'roll", "it’s", "don’t", "'x", "''s", "'", "ſ's", "Ǆ'LL"];
+const CODE = ["function f(x) { return x*2; }", "if (a<=b && c!=d) {\n\treturn;\n}", "a/b//c///d", "</div>\n/",
+  "https://example.com/a/b?c=d&e=f#g", '{"role":"user","content":"hi"}', "x += 1; // comment\r\n",
+  "SELECT * FROM t WHERE id = 42;", "def __init__(self):\n    pass", "#include <stdio.h>", "a->b", "λx.x",
+  "````", "***bold***", "----\n----", "::", "...\n/", "C++/CLI", "0x1F600", "i18n"];
+const EMOJI = ["😀", "👍🏽", "👨‍👩‍👧‍👦", "🇫🇷", "🇯🇵🇺🇸", "1️⃣", "❤️", "🏳️‍🌈", "🧑🏿‍🚀", "©", "™", "🫠", "👩🏻‍❤️‍💋‍👨🏼"];
+const SPACES = [" ", "  ", "\t", "\n", "\r\n", "\r", "\n\n", " \n ", "\t\t\n", "\u00a0", "\u3000", "\u2028",
+  "\ufeff", "\u0085", "\v", "\f", " \r\n \r\n", "\u2009", "   \n\t "];
+
+function segment(r: Rand): string {
+  switch (int(r, 0, 17)) {
+    case 0: {
+      const w = pick(r, WORDS);
+      const c = int(r, 0, 3);
+      return c === 0 ? w : c === 1 ? w.toUpperCase() : c === 2 ? w[0].toUpperCase() + w.slice(1) : [...w].map((ch) => (r() < 0.5 ? ch.toUpperCase() : ch)).join("");
+    }
+    case 1: return cps(r, 0x4e00, 0x9fff, int(r, 1, 8)) + (r() < 0.5 ? cps(r, 0x3041, 0x3096, int(r, 1, 4)) : cps(r, 0x30a1, 0x30fa, int(r, 1, 4)));
+    case 2: return Array.from({ length: int(r, 1, 6) }, () => cps(r, 0x0621, 0x064a, 1) + (r() < 0.4 ? cps(r, 0x064b, 0x0652, 1) : "")).join("");
+    case 3: return Array.from({ length: int(r, 1, 6) }, () => cps(r, 0x0915, 0x0939, 1) + (r() < 0.6 ? cps(r, 0x093e, 0x094d, 1) : "")).join("");
+    case 4: return Array.from({ length: int(r, 1, 4) }, () => pick(r, EMOJI)).join(r() < 0.5 ? "" : " ");
+    case 5: return pick(r, ["a", "e", "O", "Z", " ", "", "'"]) + cps(r, 0x0300, 0x036f, int(r, 1, 3)) + pick(r, ["", "x", "X", " "]);
+    case 6: return pick(r, ["", "", "0", "007"]) + cps(r, 0x30, 0x39, int(r, 1, 12));
+    case 7: return pick(r, ["٠١٢٣٤", "１２３", "²³¹", "ⅫⅨ", "½¾", "𝟘𝟙𝟚", "१२३४"]) + (r() < 0.3 ? cps(r, 0x30, 0x39, 3) : "");
+    case 8: return pick(r, CODE);
+    case 9: return Array.from({ length: int(r, 1, 4) }, () => pick(r, SPACES)).join("");
+    case 10: return pick(r, CONTRACTIONS);
+    case 11: return cps(r, 0xac00, 0xd7a3, int(r, 1, 5));
+    case 12: return pick(r, ["<|endoftext|>", "<|fim_prefix|>", "<|endofprompt|>", "<|im_start|>"]);
+    case 13: return pick(r, ["𝐀𝐁𝐂𝐝𝐞", "𝒶𝒷", "ꓚꓛ", "𐐀𐐨", "ᾈᾉ", "ǅǈǋ", "ʰʲʷ", "ᴬᴮ", "々〆", "ꙮ"]);
+    case 14: { // any code point outside the surrogates
+      let cp = int(r, 0, 0x10ffff);
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+      return String.fromCodePoint(cp);
+    }
+    case 15: return cps(r, 0x21, 0x7e, int(r, 1, 10));
+    case 16: return cps(r, 0x0590, 0x05ff, int(r, 1, 4)) + cps(r, 0x0e00, 0x0e7f, int(r, 1, 4)) + cps(r, 0x1100, 0x11ff, 2);
+    default: return pick(r, ["Hello", "hello", "HELLO", "hELLO", "HeLLo"]) + pick(r, [",", ".", "!", "?", "", ":", ";"]);
+  }
+}
+
+/** `count` strings of 1..14 segments, joined by nothing, a space or a random whitespace run. */
+export function mixedCorpus(seed: number, count: number): string[] {
+  const r = rng(seed);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = int(r, 1, 14);
+    let s = "";
+    for (let k = 0; k < n; k++) {
+      if (k > 0) s += r() < 0.4 ? "" : r() < 0.7 ? " " : pick(r, SPACES);
+      s += segment(r);
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+/** Single unbroken runs between 100 and 1,500 code points: the long-piece merge path. */
+export function mediumRuns(seed: number): string[] {
+  const r = rng(seed);
+  const out: string[] = [];
+  const makers: (() => string)[] = [
+    () => "a".repeat(int(r, 129, 1500)),
+    () => "ab".repeat(int(r, 65, 700)),
+    () => cps(r, 0x61, 0x7a, int(r, 129, 1200)),
+    () => " ".repeat(int(r, 129, 1500)) + "x",
+    () => "=".repeat(int(r, 129, 1500)),
+    () => cps(r, 0x4e00, 0x9fff, int(r, 50, 400)),
+    () => "ø".repeat(int(r, 70, 700)),
+    () => "\n".repeat(int(r, 129, 1000)),
+    () => cps(r, 0x21, 0x2f, int(r, 129, 1000)),
+    () => "😀".repeat(int(r, 33, 300)),
+    () => cps(r, 0x41, 0x5a, int(r, 129, 800)) + cps(r, 0x61, 0x7a, int(r, 1, 50)),
+  ];
+  for (let i = 0; i < 44; i++) out.push(makers[i % makers.length]());
+  return out;
+}
+
+/** Runs of 10,000+ code points (too slow for js-tiktoken's own merge; see the test). */
+export function longRuns(seed: number): string[] {
+  const r = rng(seed);
+  return [
+    "a".repeat(10_000),
+    " ".repeat(12_000),
+    "\n".repeat(10_000),
+    "=".repeat(10_000),
+    "你".repeat(10_000),
+    cps(r, 0x61, 0x7a, 20_000),
+    "ab".repeat(8_000),
+    "😀".repeat(5_000),
+    "1".repeat(10_000),
+    "é".repeat(10_000),
+    "\u0301".repeat(10_000),
+    "A".repeat(10_000) + "b",
+  ];
+}
+
+/** Byte strings that are not valid UTF-8, mixed with valid text. */
+export function invalidUtf8(seed: number, count: number): Uint8Array[] {
+  const r = rng(seed);
+  const nasty = [
+    [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xc2], [0xe0, 0x80, 0x80], [0xe0, 0xa0], [0xed, 0xa0, 0x80],
+    [0xed, 0xbf, 0xbf], [0xef, 0xbf], [0xf0, 0x80, 0x80, 0x80], [0xf0, 0x90, 0x80], [0xf4, 0x90, 0x80, 0x80],
+    [0xf5, 0x80], [0xff], [0xfe, 0xff], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xe2, 0x28, 0xa1],
+    [0xc3, 0x28], [0xf0, 0x28, 0x8c, 0xbc], [0xef, 0xbf, 0xbd],
+  ];
+  const enc = new TextEncoder();
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const parts: number[] = [];
+    for (let k = int(r, 1, 8); k > 0; k--) {
+      const c = r();
+      if (c < 0.35) parts.push(...pick(r, nasty));
+      else if (c < 0.5) for (let j = int(r, 1, 6); j > 0; j--) parts.push(int(r, 0x80, 0xff));
+      else parts.push(...enc.encode(segment(r)));
+    }
+    out.push(new Uint8Array(parts));
+  }
+  return out;
+}

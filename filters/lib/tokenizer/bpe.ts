@@ -152,7 +152,7 @@ function longScratchBytes(len: usize): usize {
 }
 
 /** Largest piece the long path accepts; beyond it the caller reports an error, never traps. */
-export const LONG_PIECE_LIMIT: u32 = 8 << 20;
+export const LONG_PIECE_LIMIT: u32 = 1 << 20;
 
 function ensureLong(bytes: usize): void {
   if (bytes <= longCap) return;

@@ -2,7 +2,7 @@
 import { encodingDescriptor, ENCODING_CL100K, ENCODING_O200K } from "./tables";
 import { encodePiece, useEncoding, LONG_PIECE_LIMIT } from "./bpe";
 import {
-  beginInput, clearInvalid, cl100kPieceEnd, invalidLenAt, invalidSeen, o200kPieceEnd,
+  beginInput, clearInvalid, cl100kPieceEnd, invalidLenAt, invalidSeen, lastLen, o200kPieceEnd,
 } from "./pretokenize";
 
 /** The image is not in this module, or the encoding is unknown. */
@@ -41,9 +41,10 @@ function substituted(p: usize, len: usize): usize {
       o += 3;
       i += bad;
     } else {
-      store<u8>(o, load<u8>(p + i));
-      o++;
-      i++;
+      const n = lastLen();
+      memory.copy(o, p + i, n);
+      o += n;
+      i += n;
     }
   }
   return o - fixAt; // the bytes are at fixAt
