@@ -1,5 +1,6 @@
-// The one place the replay/CLI tests choose their host. Switch to the real host
-// (host-tests/harness/index.ts) by setting USE_REAL_HOST once it exists.
+// The one place the replay/CLI tests choose their host: the real one (host-tests/harness/index.ts).
+// The router-only stand-in stays for runner tests that wrap a host to inject faults, and is the
+// fallback to flip to (USE_REAL_HOST = false) if the real host is broken and replay work must go on.
 import { fileURLToPath } from "node:url";
 import type { CreateHost } from "../run";
 import { createHost as routerOnly } from "./router-only-host";
