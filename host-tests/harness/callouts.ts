@@ -6,6 +6,7 @@ import http2 from "node:http2";
 import { HeaderMap } from "./header-map";
 import type { Clock } from "./api";
 import type { HttpCallResponse } from "./context";
+import { readProtoFields } from "./protobuf";
 
 export interface HttpCallbacks {
   onSuccess(resp: HttpCallResponse): void;
@@ -73,46 +74,11 @@ function textResponse(status: number, body: string): HttpCallResponse {
 
 /** Decodes envoy.config.core.v3.GrpcService{envoy_grpc=1{cluster_name=1}}; null if it is not one. */
 function grpcServiceCluster(b: Uint8Array): string | null {
-  let p = 0;
-  let cluster: string | null = null;
-  const varint = (): number => {
-    let r = 0, s = 0, x: number;
-    do {
-      if (p >= b.length) throw new Error("truncated");
-      x = b[p++];
-      r += (x & 0x7f) * 2 ** s;
-      s += 7;
-    } while (x & 0x80);
-    return r;
-  };
-  try {
-    while (p < b.length) {
-      const tag = varint();
-      const wire = tag & 7;
-      if (wire === 0) varint();
-      else if (wire === 2) {
-        const len = varint();
-        if (p + len > b.length) return null;
-        const sub = b.subarray(p, p + len);
-        p += len;
-        if (tag >> 3 === 1) {
-          // EnvoyGrpc: cluster_name = 1
-          let q = 0;
-          while (q < sub.length) {
-            const t = sub[q++];
-            const l = sub[q++];
-            if ((t >> 3) === 1 && (t & 7) === 2) cluster = new TextDecoder().decode(sub.subarray(q, q + l));
-            q += l;
-          }
-        }
-      } else if (wire === 1) p += 8;
-      else if (wire === 5) p += 4;
-      else return null;
-    }
-  } catch {
-    return null;
-  }
-  return cluster;
+  const service = readProtoFields(b);
+  const envoyGrpc = service?.get(1);
+  if (!(envoyGrpc instanceof Uint8Array)) return null;
+  const cluster = readProtoFields(envoyGrpc)?.get(1);
+  return cluster instanceof Uint8Array ? new TextDecoder().decode(cluster) : null;
 }
 
 function frame(msg: Uint8Array): Buffer {

@@ -2,6 +2,7 @@
 import { deflateSync, inflateSync } from "node:zlib";
 import { WasmResult as R } from "./abi";
 import type { HostContext } from "./context";
+import { readProtoFields } from "./protobuf";
 
 const dec = new TextDecoder();
 
@@ -15,39 +16,6 @@ const FILTER_STATE_FACTORIES = new Set([
   "envoy.string",
 ]);
 
-/** Reads a flat protobuf message of varint and length-delimited fields. */
-function readFields(b: Uint8Array): Map<number, Uint8Array | number> | null {
-  const out = new Map<number, Uint8Array | number>();
-  let p = 0;
-  const varint = (): number => {
-    let r = 0, s = 0, x: number;
-    do {
-      if (p >= b.length) throw new Error("truncated");
-      x = b[p++];
-      r += (x & 0x7f) * 2 ** s;
-      s += 7;
-    } while (x & 0x80);
-    return r;
-  };
-  try {
-    while (p < b.length) {
-      const tag = varint();
-      const field = Math.floor(tag / 8);
-      const wire = tag & 7;
-      if (wire === 0) out.set(field, varint());
-      else if (wire === 2) {
-        const len = varint();
-        if (p + len > b.length) return null;
-        out.set(field, b.subarray(p, p + len));
-        p += len;
-      } else return null;
-    }
-  } catch {
-    return null;
-  }
-  return out;
-}
-
 export function callForeignFunction(ctx: HostContext, name: string, args: Uint8Array): number | Uint8Array {
   const stream = ctx.stream();
   switch (name) {
@@ -55,7 +23,7 @@ export function callForeignFunction(ctx: HostContext, name: string, args: Uint8A
       if (stream) stream.cb.stream.filterStateMap.set("envoy.route_cache_cleared", new Uint8Array([1]));
       return new Uint8Array(0);
     case "set_envoy_filter_state": {
-      const f = readFields(args);
+      const f = readProtoFields(args);
       if (!f) return R.BadArgument;
       const path = f.get(1);
       const value = f.get(2);
@@ -67,7 +35,7 @@ export function callForeignFunction(ctx: HostContext, name: string, args: Uint8A
       return new Uint8Array(0);
     }
     case "declare_property": {
-      const f = readFields(args);
+      const f = readProtoFields(args);
       if (!f || !(f.get(1) instanceof Uint8Array)) return R.BadArgument;
       const key = `declared.${dec.decode(f.get(1) as Uint8Array)}`;
       const declared = ctx.root as unknown as { declared?: Set<string> };

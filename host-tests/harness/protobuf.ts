@@ -77,3 +77,45 @@ export function encodeNode(node: { id?: string; cluster?: string; metadata?: Rec
   if (node.metadata && Object.keys(node.metadata).length) w.bytes(3, encodeStruct(node.metadata));
   return w.finish();
 }
+
+/**
+ * Reads one protobuf message level: field number -> last value (varints as numbers,
+ * length-delimited fields as byte views; fixed32/64 skipped). null when the bytes are not a
+ * well-formed message, which is how Envoy tells a serialized proto from a plain string.
+ */
+export function readProtoFields(b: Uint8Array): Map<number, Uint8Array | number> | null {
+  const out = new Map<number, Uint8Array | number>();
+  let p = 0;
+  const varint = (): number | null => {
+    let r = 0, s = 0, x: number;
+    do {
+      if (p >= b.length || s > 63) return null;
+      x = b[p++];
+      r += (x & 0x7f) * 2 ** s;
+      s += 7;
+    } while (x & 0x80);
+    return r;
+  };
+  while (p < b.length) {
+    const tag = varint();
+    if (tag === null || tag < 8) return null;
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire === 0) {
+      const v = varint();
+      if (v === null) return null;
+      out.set(field, v);
+    } else if (wire === 2) {
+      const len = varint();
+      if (len === null || p + len > b.length) return null;
+      out.set(field, b.subarray(p, p + len));
+      p += len;
+    } else if (wire === 1 || wire === 5) {
+      p += wire === 1 ? 8 : 4;
+      if (p > b.length) return null;
+    } else {
+      return null;
+    }
+  }
+  return out;
+}
