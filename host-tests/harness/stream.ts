@@ -20,6 +20,13 @@ function httpToGrpcStatus(code: number): number {
   }
 }
 
+/** Envoy's PercentEncoding::encode for grpc-message: escapes '%' and bytes outside ' '..'}'. */
+function grpcPercentEncode(body: Uint8Array): string {
+  let out = "";
+  for (const b of body) out += b < 0x20 || b >= 0x7e || b === 0x25 ? "%" + b.toString(16).toUpperCase().padStart(2, "0") : String.fromCharCode(b);
+  return out;
+}
+
 const REASONS: Record<number, string> = {
   400: "Bad Request", 413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout",
 };
@@ -283,22 +290,26 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
     this.codeDetails = details;
     // Decoding stops for good: no further request callbacks.
     this.decoderAborted = true;
+    // Utility::sendLocalReply: :status, then the caller's headers, then the defaults fill in
+    // around them (a caller's content-type and grpc-status win; empty bodies drop both lengths).
     const headers = new HeaderMap();
+    headers.add(":status", String(code));
+    modify?.(headers);
     let sendBody = body;
     if (this.isGrpc) {
-      headers.add(":status", "200");
-      headers.add("content-type", "application/grpc");
-      headers.add("grpc-status", String(grpcStatus ?? httpToGrpcStatus(code)));
-      if (body.length) headers.add("grpc-message", encodeURIComponent(new TextDecoder().decode(body)));
+      headers.set(":status", "200");
+      headers.set("content-type", "application/grpc");
+      if (!headers.get("grpc-status")) headers.set("grpc-status", String(grpcStatus ?? httpToGrpcStatus(code)));
+      if (body.length && !this.isHead) headers.set("grpc-message", grpcPercentEncode(body));
+      headers.remove("content-length");
       sendBody = new Uint8Array(0);
+    } else if (body.length) {
+      headers.set("content-length", String(body.length));
+      if (headers.get("content-type") === undefined) headers.set("content-type", "text/plain");
     } else {
-      headers.add(":status", String(code));
-      if (body.length) {
-        headers.add("content-length", String(body.length));
-        headers.add("content-type", "text/plain");
-      }
+      headers.remove("content-length");
+      headers.remove("content-type");
     }
-    modify?.(headers);
     if (this.isHead) sendBody = new Uint8Array(0);
     this.responseCode = code;
     if (!this.responseHeaders) {
@@ -310,8 +321,10 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       if (!eos && !this.encoderAborted && !this.destroyed) this.encoder.data(0, new BodyBuffer(sendBody), true);
     } else if (!this.downstreamHeadersSent) {
       // Headers are inside the encoder chain but not out: bypass the filters, drop the upstream response.
+      // sendDirectLocalReply keeps these headers as the stream's response headers (access logs see them).
       this.encoderAborted = true;
       this.downstreamHeadersSent = true;
+      this.responseHeaders = headers;
       this.events.onDownstreamHeaders?.(headers.toList(), sendBody.length === 0);
       if (sendBody.length) {
         this.responseBytes += sendBody.length;

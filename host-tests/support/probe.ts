@@ -152,3 +152,45 @@ export function exchangeOf(over: { request?: Partial<Exchange["request"]>; respo
     attributes: over.attributes,
   };
 }
+
+// ---- A chain of several probe filters (lifecycle / chain-order tests). ----
+
+/** One chain entry: a probe named `name` running `script`; other PluginConfig fields override. */
+export interface ProbeFilterSpec extends Partial<WasmFilterConfig> {
+  name: string;
+  script: unknown;
+}
+
+/**
+ * A host whose chain is the given probes, in order (decode order). Each gets its own vm_id
+ * unless `vmId` is given (equal vm_id + code + vm configuration share one VM per worker).
+ */
+export async function probeChainHost(filters: ProbeFilterSpec[], host: HostOptions = {}): Promise<EnvoyHost> {
+  seq += 1;
+  const configs: WasmFilterConfig[] = filters.map(({ script, ...f }) => ({
+    rootId: "probe",
+    vmId: `probe-${seq}-${f.name}`,
+    code: PROBE_WASM,
+    configuration: typeof script === "string" ? script : JSON.stringify(script),
+    ...f,
+  }));
+  const h = await createHost(configs, host);
+  live.push(h);
+  return h;
+}
+
+/** Probe lines of one filter (LogRecord.filter is the PluginConfig name). */
+export function probeLinesOf(logs: LogRecord[], filter: string, callback?: string, op?: string): ProbeLine[] {
+  return probeLines(logs.filter((l) => l.filter === filter), callback, op);
+}
+
+/** `filter:callback` for every callback the probes entered, in log order. */
+export function callbackTrace(logs: LogRecord[], stream?: number): string[] {
+  const out: string[] = [];
+  for (const l of logs) {
+    if (stream !== undefined && l.stream !== stream) continue;
+    const m = /^probe (\S+) enter /.exec(l.message);
+    if (m) out.push(`${l.filter}:${m[1]}`);
+  }
+  return out;
+}
