@@ -203,6 +203,13 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     await settle();
   }
 
+  /** A recorded gap between chunks: real time on a real clock, simulated time on a manual one. */
+  private async pause(ms: number): Promise<void> {
+    if (ms <= 0) return settle();
+    if (this.advance && "advance" in this.clock) return this.advance(ms);
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
   /** Root contexts of a plugin per worker (for tests). */
   rootsOf(name: string): RootContext[] {
     return this.workerState.map((w) => [...w.plugins].find(([p]) => p.name === name)?.[1].root).filter((r): r is RootContext => !!r);
@@ -265,7 +272,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       const resChunks = chunk(res.body, res.chunks);
       stream.sendResponseHeaders(resHeaders, resChunks.length === 0 && !resTrailers);
       for (let i = 0; i < resChunks.length; i++) {
-        await settle();
+        await this.pause(res.gapsMs?.[i] ?? 0);
         stream.sendResponseData(resChunks[i], i === resChunks.length - 1 && !resTrailers);
       }
       if (resTrailers) stream.sendResponseTrailers(resTrailers);
