@@ -20,7 +20,11 @@
 //   bmp      u8 class per code point U+0000..U+FFFF
 //   astral   u32 (start << 4 | class) per range, sorted, covering U+10000..U+10FFFF
 //   enc      u32 slots addr, u32 slot mask, u32 checkpoints addr, u32 blob addr,
-//            u32 token count, u32 max token length, u32 byte-ranks addr (256 x u32), u32 0
+//            u32 token count, u32 max token length, u32 byte-ranks addr (256 x u32),
+//            u32 pairs addr
+//   pairs    two-byte tokens, the most frequent lookup of a merge, without hashing: a bitmap
+//            over (b0 << 8 | b1) (1024 x u64), the set bits before each word (1024 x u32), and
+//            the ranks in key order (u32 per set bit)
 //   slots    open addressing, linear probing: u32 = fp:7 | (len-1):7 | (rank+1):18, 0 = empty
 //   ckpts    u32 per 16 slots: blob offset of the first token stored in that block of slots
 //   blob     token bytes in slot order; a slot's bytes start at its block's checkpoint plus the
@@ -41,7 +45,7 @@ const META_FILE = join(VOCAB_DIR, "meta.json");
 /** Must equal VOCAB_BASE in filters/lib/tokenizer/tables.ts (checked at run time by the magic). */
 export const VOCAB_BASE = 1024;
 const MAGIC = 0x4b544754; // "TGTK"
-const VERSION = 1;
+const VERSION = 2;
 const ENCODINGS = ["o200k_base", "cl100k_base"];
 const TOKENIZER_DIR = join(root, "filters", "lib", "tokenizer");
 
@@ -121,7 +125,20 @@ function buildEncoding(tokens) {
   const byteRanks = new Uint32Array(256).fill(0xffffffff);
   tokens.forEach((t, r) => { if (t.length === 1) byteRanks[t[0]] = r; });
   if (byteRanks.includes(0xffffffff)) throw new Error("a single byte has no rank");
-  return { n, cap, mask, slots, ckpts, blob: Buffer.concat(parts), maxLen, byteRanks };
+  const pairRank = new Map();
+  tokens.forEach((t, r) => { if (t.length === 2) pairRank.set(t[0] << 8 | t[1], r); });
+  const bitmap = new BigUint64Array(1024);
+  const before = new Uint32Array(1024);
+  const pairRanks = [];
+  for (let key = 0; key < 65536; key++) {
+    if ((key & 63) === 0) before[key >> 6] = pairRanks.length;
+    if (pairRank.has(key)) {
+      bitmap[key >> 6] |= 1n << BigInt(key & 63);
+      pairRanks.push(pairRank.get(key));
+    }
+  }
+  const pairs = Buffer.concat([Buffer.from(bitmap.buffer), Buffer.from(before.buffer), Buffer.from(new Uint32Array(pairRanks).buffer)]);
+  return { n, cap, mask, slots, ckpts, blob: Buffer.concat(parts), maxLen, byteRanks, pairs };
 }
 
 function buildImage(encs, cls) {
@@ -136,10 +153,11 @@ function buildImage(encs, cls) {
   const layout = encs.map((e) => {
     const desc = place(32);
     const byteRanks = place(1024);
+    const pairs = place(e.pairs.length);
     const slots = place(e.slots.byteLength);
     const ckpts = place(e.ckpts.byteLength);
     const blob = place(e.blob.length);
-    return { desc, byteRanks, slots, ckpts, blob };
+    return { desc, byteRanks, pairs, slots, ckpts, blob };
   });
   const end = align(pos, 16);
   const img = Buffer.alloc(end - VOCAB_BASE);
@@ -156,8 +174,9 @@ function buildImage(encs, cls) {
   astral.forEach((v, k) => u32(astralAt + 4 * k, v));
   encs.forEach((e, k) => {
     const l = layout[k];
-    [l.slots, e.mask, l.ckpts, l.blob, e.n, e.maxLen, l.byteRanks, 0].forEach((v, j) => u32(l.desc + 4 * j, v));
+    [l.slots, e.mask, l.ckpts, l.blob, e.n, e.maxLen, l.byteRanks, l.pairs].forEach((v, j) => u32(l.desc + 4 * j, v));
     Buffer.from(e.byteRanks.buffer).copy(img, at(l.byteRanks));
+    e.pairs.copy(img, at(l.pairs));
     Buffer.from(e.slots.buffer).copy(img, at(l.slots));
     Buffer.from(e.ckpts.buffer).copy(img, at(l.ckpts));
     e.blob.copy(img, at(l.blob));
@@ -166,7 +185,7 @@ function buildImage(encs, cls) {
     header: 64, unicodeBmp: 0x10000, unicodeAstral: astral.length * 4,
     ...Object.fromEntries(encs.map((e, k) => [ENCODINGS[k], {
       tokens: e.n, slots: e.slots.byteLength, checkpoints: e.ckpts.byteLength, blob: e.blob.length,
-      byteRanks: 1024, load: +(e.n / e.cap).toFixed(3),
+      byteRanks: 1024, pairs: e.pairs.length, load: +(e.n / e.cap).toFixed(3),
     }])),
     total: img.length,
   };

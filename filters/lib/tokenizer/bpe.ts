@@ -17,6 +17,7 @@ let ckptsAt: usize = 0;
 let blobAt: usize = 0;
 let maxTokenLen: u32 = 0;
 let byteRanksAt: usize = 0;
+let pairsAt: usize = 0;
 
 /** Selects the encoding whose descriptor is at `desc` (from tables.encodingDescriptor). */
 export function useEncoding(desc: usize): void {
@@ -26,6 +27,7 @@ export function useEncoding(desc: usize): void {
   blobAt = <usize>load<u32>(desc, 12);
   maxTokenLen = load<u32>(desc, 20);
   byteRanksAt = <usize>load<u32>(desc, 24);
+  pairsAt = <usize>load<u32>(desc, 28);
 }
 
 export function maxTokenLength(): u32 {
@@ -35,6 +37,7 @@ export function maxTokenLength(): u32 {
 /** Rank of the token whose bytes are [p, p+len), or NO_RANK (0xffffffff). */
 export function rankOf(p: usize, len: u32): u32 {
   if (len == 1) return load<u32>(byteRanksAt + (<usize>load<u8>(p) << 2));
+  if (len == 2) return pairRank(<u32>load<u8>(p) << 8 | <u32>load<u8>(p, 1));
   if (len == 0 || len > maxTokenLen) return NO_RANK;
   let h: u32 = 0x811c9dc5;
   for (let i: usize = 0; i < <usize>len; i++) h = (h ^ <u32>load<u8>(p + i)) * 0x01000193;
@@ -53,6 +56,18 @@ export function rankOf(p: usize, len: u32): u32 {
     if ((w & 0xfffc0000) == tag && sameBytes(slotBytes(i), p, len)) return (w & 0x3ffff) - 1;
     i = (i + 1) & slotMask;
   }
+}
+
+/** Two-byte tokens: bit test, then popcount into the dense rank list (no hashing, 30 KB). */
+// @ts-ignore: decorator
+@inline
+function pairRank(key: u32): u32 {
+  const word = <usize>(key >>> 6);
+  const bits = load<u64>(pairsAt + (word << 3));
+  const bit = <u64>(key & 63);
+  if (((bits >>> bit) & 1) == 0) return NO_RANK;
+  const index = load<u32>(pairsAt + 8192 + (word << 2)) + <u32>popcnt<u64>(bits & ((<u64>1 << bit) - 1));
+  return load<u32>(pairsAt + 12288 + (<usize>index << 2));
 }
 
 /** Where slot i's token bytes start: its block checkpoint plus the occupied slots before it. */

@@ -5,7 +5,7 @@
 /** Must equal VOCAB_BASE in scripts/gen-vocab.mjs. Low memory, below asc's --memoryBase. */
 export const VOCAB_BASE: usize = 1024;
 const MAGIC: u32 = 0x4b544754;
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 export const ENCODING_O200K: i32 = 0;
 export const ENCODING_CL100K: i32 = 1;
