@@ -40,7 +40,7 @@ export function getProperty(ctx: HostContext, rt: VmServices, rawPath: Uint8Arra
   const path = splitPath(rawPath);
   const stream = ctx.stream();
   const first = path[0];
-  let value: Value | undefined | null;
+  let value: Value | undefined;
   const rest = path.slice(1);
   switch (first) {
     case "request":
@@ -54,7 +54,7 @@ export function getProperty(ctx: HostContext, rt: VmServices, rawPath: Uint8Arra
     case "upstream_filter_state":
       if (!stream) return { result: R.NotFound };
       value = streamAttribute(stream, first, rest);
-      return finish(value, rest.length > 1 && first === "metadata" ? [] : []);
+      return value === undefined ? { result: R.NotFound } : { result: R.Ok, value: serialize(value) };
     case "xds":
       return xds(ctx, rt, rest);
     case "plugin_name":
@@ -78,12 +78,6 @@ export function getProperty(ctx: HostContext, rt: VmServices, rawPath: Uint8Arra
 
 function single(path: string[], v: Value): PropertyResult {
   if (path.length > 1) return { result: R.NotFound };
-  return { result: R.Ok, value: serialize(v) };
-}
-
-function finish(v: Value | undefined | null, _unused: string[]): PropertyResult {
-  if (v === undefined) return { result: R.NotFound };
-  if (v === null) return { result: R.Ok, value: new Uint8Array(0) };
   return { result: R.Ok, value: serialize(v) };
 }
 
