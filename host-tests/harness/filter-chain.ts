@@ -39,8 +39,6 @@ export class ChainDirection<F> {
   /** Whether the stopped filter buffers in streaming (watermark) mode. */
   private streaming = false;
   private overLimitFired = false;
-  /** Set while a filter's callback runs, so buffer-adds know whose callback it is. */
-  private iterateFromCurrent = false;
 
   constructor(readonly filters: F[], private readonly hooks: DirectionHooks<F>) {
     this.slots = filters.map(() => ({ headersContinued: false, state: "continue", endStream: false }));
@@ -177,9 +175,5 @@ export class ChainDirection<F> {
   /** The filter at i is stopped (continue would do something). */
   isStopped(i: number): boolean {
     return this.slots[i].state !== "continue" || !this.slots[i].headersContinued;
-  }
-
-  get fromCurrent(): boolean {
-    return this.iterateFromCurrent;
   }
 }
