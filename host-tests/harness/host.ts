@@ -28,7 +28,8 @@ interface Worker {
   index: number;
   vms: Map<string, VmServices>;
   plugins: Map<Plugin, WorkerPlugin>;
-  failedAt: Map<string, bigint>;
+  /** Monotonic ns of each VM's last (re)load: FAIL_RELOAD's backoff counts from here. */
+  lastLoad: Map<string, bigint>;
 }
 
 export interface TrapRecord {
@@ -94,7 +95,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     }
     // The canary's log lines are Envoy's main-thread lines; keep them.
     for (let w = 0; w < this.workers; w++) {
-      const worker: Worker = { index: w, vms: new Map(), plugins: new Map(), failedAt: new Map() };
+      const worker: Worker = { index: w, vms: new Map(), plugins: new Map(), lastLoad: new Map() };
       this.workerState.push(worker);
       for (const plugin of this.plugins) this.startOnWorker(worker, plugin);
     }
@@ -105,6 +106,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     if (!rt) {
       rt = new VmServices(this, plugin.module, plugin.vmId, worker.index, plugin.environment);
       this.vmOwners.set(rt.vm, { worker: worker.index, vmKey: plugin.vmKey });
+      worker.lastLoad.set(plugin.vmKey, this.clock.monotonicNs());
       rt.vm.start();
       worker.vms.set(plugin.vmKey, rt);
     }
@@ -117,17 +119,19 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     const fn = /^Function: (\S+) failed/.exec(message)?.[1] ?? "unknown";
     const plugin = this.plugins.find((p) => owner && this.workerState[owner.worker]?.plugins.get(p)?.rt.vm === vm);
     this.traps.push({ filter: plugin?.name ?? vm.vmId, function: fn, message, worker: owner?.worker ?? -1 });
-    if (owner) this.workerState[owner.worker].failedAt.set(owner.vmKey, this.clock.monotonicNs());
   }
 
-  /** FAIL_RELOAD: a dead VM is cloned anew once the backoff has passed. */
+  /**
+   * FAIL_RELOAD: a dead VM is cloned anew once the backoff has passed since its last load
+   * (PluginConfig::maybeReloadHandleIfNeeded compares with handle_wrapper.last_load, not the trap).
+   */
   private maybeReload(worker: Worker): void {
     for (const [vmKey, rt] of worker.vms) {
       if (!rt.vm.failed) continue;
       const users = this.plugins.filter((p) => p.vmKey === vmKey);
       if (!users.some((p) => p.failurePolicy === "FAIL_RELOAD")) continue;
-      const failedAt = worker.failedAt.get(vmKey) ?? 0n;
-      if (this.clock.monotonicNs() - failedAt < BigInt(FAIL_RELOAD_BACKOFF_MS) * 1_000_000n) {
+      const lastLoad = worker.lastLoad.get(vmKey) ?? 0n;
+      if (this.clock.monotonicNs() - lastLoad < BigInt(FAIL_RELOAD_BACKOFF_MS) * 1_000_000n) {
         for (const p of users) this.stats.inc(`wasm.${p.name}.vm_reload_backoff`);
         continue;
       }

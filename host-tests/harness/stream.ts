@@ -353,8 +353,11 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       this.resetReason = resetReason;
       if (notifyReset) this.events.onReset?.(resetReason);
     }
-    for (const f of this.filters) f.log(this.requestHeaders, this.responseHeaders, this.responseTrailers);
-    for (const f of this.filters) f.onDestroy();
+    // The HCM creates the filter chain in decodeHeaders: a stream that ends before its request
+    // headers arrived has no filters, hence no access-log handlers and nothing to destroy.
+    const chain = this.requestHeaders ? this.filters : [];
+    for (const f of chain) f.log(this.requestHeaders, this.responseHeaders, this.responseTrailers);
+    for (const f of chain) f.onDestroy();
     this.owner.finished(this);
     this.events.onComplete?.();
     this.resolveDone();
