@@ -207,6 +207,36 @@ describe("traps (VM failure and failure_policy)", () => {
     expect(host.traps.map((t) => t.worker)).toEqual([0]);
   });
 
+  it("FAIL_CLOSED in the response phase: a direct 503 before the client got headers, a reset after", async () => {
+    const before = await probeHost({ on_response_headers: [{ op: "trap" }] });
+    const r1 = await before.exchange(get());
+    // failStream(Response) -> sendLocalReply with the response headers still inside the chain.
+    expect(r1.downstreamResponse?.status).toBe(503);
+    expect(r1.localReply?.details).toBe("wasm_fail_stream");
+    expect(r1.downstreamResponse?.body.length).toBe(0);
+
+    const after = await probeHost({ on_response_body: [{ op: "trap" }] });
+    const { stream, rec } = recordedStream(after);
+    stream.sendRequestHeaders(requestHeaders("/", [], "GET"), true);
+    stream.sendResponseHeaders([[":status", "200"]], false);
+    stream.sendResponseData(utf8("body"), true);
+    await stream.done;
+    expect(header(rec.downstream.headers, ":status")).toBe("200");
+    expect(rec.reset).toBeDefined();
+    expect(stream.responseCodeDetails()).toBe("wasm_fail_stream");
+  });
+
+  it("FAIL_CLOSED for a gRPC request: trailers-only UNAVAILABLE", async () => {
+    const host = await probeHost({ on_request_headers: [{ op: "trap" }] });
+    const { stream, rec } = recordedStream(host);
+    stream.sendRequestHeaders(requestHeaders("/pkg.Svc/Call", [["content-type", "application/grpc"]]), true);
+    await stream.done;
+    // Context::failStream passes Grpc::Status::WellKnownGrpcStatus::Unavailable.
+    expect(header(rec.downstream.headers, ":status")).toBe("200");
+    expect(header(rec.downstream.headers, "grpc-status")).toBe("14");
+    expect(rec.downstream.headersEos).toBe(true);
+  });
+
   it("FAIL_OPEN: the trapping request continues upstream (with edits made before the trap), later ones bypass the filter", async () => {
     const host = await probeHost(
       { on_request_headers: [{ op: "add_header", map: "request_headers", key: "x-before-trap", value: "1" }, { op: "trap" }] },
