@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Tiktoken } from "js-tiktoken/lite";
 import o200k from "js-tiktoken/ranks/o200k_base";
 import cl100k from "js-tiktoken/ranks/cl100k_base";
+import { createHost } from "./harness/index";
 import {
-  chatOps, ENCODINGS, invalidUtf8, longRuns, mediumRuns, mixedCorpus, WasmTokenizer, type EncodingName,
+  chatOps, ENCODINGS, TOKENIZER_WASM, invalidUtf8, longRuns, mediumRuns, mixedCorpus, WasmTokenizer, type EncodingName,
 } from "./support/tokenizer";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -166,5 +167,30 @@ describe("never traps, never stalls", () => {
       expect(mine).toBe(theirs);
       console.log(`${enc}: ${(bytes.length / 1e6).toFixed(2)} MB, wasm ${wasmMs.toFixed(0)} ms, js-tiktoken ${jsMs.toFixed(0)} ms (x${(jsMs / wasmMs).toFixed(1)})`);
     }
+  });
+});
+
+describe("the module with the injected tables", () => {
+  it("loads and serves a stream in the Envoy-faithful host, two workers", { timeout: 60_000 }, async () => {
+    const host = await createHost([{ name: "tokenizer", rootId: "tokenizer", vmId: "tokenizer", code: TOKENIZER_WASM, configuration: "" }], { workers: 2 });
+    try {
+      const r = await host.exchange({
+        request: { method: "POST", path: "/v1/chat/completions", headers: [], body: new TextEncoder().encode("{}") },
+        response: { status: 200, headers: [], body: new Uint8Array() },
+      });
+      expect(r.trap).toBeUndefined();
+      expect(r.downstreamResponse?.status).toBe(200);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("without its image (no magic at VOCAB_BASE) every call reports unavailable", async () => {
+    const bare = await WasmTokenizer.load(TOKENIZER_WASM, {
+      beforeInit: (memory) => new Uint8Array(memory.buffer, 1024, 16).fill(0),
+      requireTables: false,
+    });
+    expect(bare.ready()).toBe(false);
+    for (const enc of ENCODINGS) expect(bare.count("hello world", enc)).toBe(-1);
   });
 });

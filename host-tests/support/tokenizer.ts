@@ -36,7 +36,8 @@ export type ChatOp =
 export class WasmTokenizer {
   private constructor(private x: Exports) {}
 
-  static async load(path = TOKENIZER_WASM): Promise<WasmTokenizer> {
+  /** `beforeInit` may alter memory before the module first looks at its tables (tests). */
+  static async load(path = TOKENIZER_WASM, options: { beforeInit?: (memory: WebAssembly.Memory) => void; requireTables?: boolean } = {}): Promise<WasmTokenizer> {
     const module = await WebAssembly.compile(readFileSync(path));
     const imports: Record<string, Record<string, () => number>> = {};
     for (const imp of WebAssembly.Module.imports(module)) {
@@ -45,8 +46,9 @@ export class WasmTokenizer {
     }
     const instance = await WebAssembly.instantiate(module, imports);
     const x = instance.exports as unknown as Exports;
+    options.beforeInit?.(x.memory);
     x._initialize();
-    if (!x.tok_ready()) throw new Error(`${path}: tokenizer tables missing (was it built by scripts/build.mjs?)`);
+    if (options.requireTables !== false && !x.tok_ready()) throw new Error(`${path}: tokenizer tables missing (was it built by scripts/build.mjs?)`);
     return new WasmTokenizer(x);
   }
 
@@ -81,6 +83,10 @@ export class WasmTokenizer {
   chat(ops: ChatOp[], encoding: EncodingName): number {
     const bytes = serializeChatOps(ops);
     return this.withBytes(bytes, (ptr) => this.x.tok_chat(ptr, bytes.length, INDEX[encoding]));
+  }
+
+  ready(): boolean {
+    return !!this.x.tok_ready();
   }
 
   memoryBytes(): number {
