@@ -93,7 +93,8 @@ export function recognise(method: string, path: string, headers: Headers, reques
   // Bedrock runtime: the model id is a path segment, URL-encoded (":" arrives as %3A).
   if ((m = p.match(/^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/))) {
     const model = safeDecode(m[1]);
-    const op = ({ converse: "converse", "converse-stream": "converse-stream", invoke: "invoke", "invoke-with-response-stream": "invoke-stream" } as const)[m[2] as "converse"];
+    const ops: Record<string, Operation> = { converse: "converse", "converse-stream": "converse-stream", invoke: "invoke", "invoke-with-response-stream": "invoke-stream" };
+    const op = ops[m[2]];
     const base = { provider: "bedrock" as const, operation: op, model, stream: op === "converse-stream" || op === "invoke-stream", n: 1 };
     if (op === "converse" || op === "converse-stream") return { ...base, outputCap: int(body?.inferenceConfig?.maxTokens) };
     // InvokeModel bodies are the model vendor's native format; only the Anthropic one is metered
