@@ -101,17 +101,24 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     }
   }
 
-  private startOnWorker(worker: Worker, plugin: Plugin): void {
+  /** Starts the plugin on the worker's VM for its key, cloning that VM first if needed. */
+  private startOnWorker(worker: Worker, plugin: Plugin): boolean {
     let rt = worker.vms.get(plugin.vmKey);
     if (!rt) {
       rt = new VmServices(this, plugin.module, plugin.vmId, worker.index, plugin.environment);
       this.vmOwners.set(rt.vm, { worker: worker.index, vmKey: plugin.vmKey });
       worker.lastLoad.set(plugin.vmKey, this.clock.monotonicNs());
-      rt.vm.start();
+      // Registered even if start fails, so FAIL_RELOAD finds the dead VM and retries it.
       worker.vms.set(plugin.vmKey, rt);
+      try {
+        rt.vm.start();
+      } catch (e) {
+        rt.vm.fail((e as Error).message);
+      }
     }
-    const r = rt.startPlugin(plugin);
+    const r = rt.vm.failed ? { ok: false, root: null } : rt.startPlugin(plugin);
     worker.plugins.set(plugin, { rt, root: r.ok ? r.root : null });
+    return r.ok;
   }
 
   onVmFailed(vm: WasmVm, message: string): void {
@@ -136,12 +143,10 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
         continue;
       }
       worker.vms.delete(vmKey);
-      try {
-        for (const p of users) this.startOnWorker(worker, p);
-        for (const p of users) this.stats.inc(`wasm.${p.name}.vm_reload_success`);
-      } catch {
-        for (const p of users) this.stats.inc(`wasm.${p.name}.vm_reload_failure`);
-      }
+      // A reload that fails (start trap, vm_start/configure false) stays dead and is retried
+      // after the next backoff.
+      const ok = users.map((p) => this.startOnWorker(worker, p)).every(Boolean);
+      for (const p of users) this.stats.inc(`wasm.${p.name}.vm_reload_${ok ? "success" : "failure"}`);
     }
   }
 
