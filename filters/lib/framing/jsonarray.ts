@@ -152,6 +152,7 @@ export class JsonArrayFramer {
       if (isSpace(c)) { this.pos++; continue; }
       if (state == S_START) {
         if (c == 0x5B) { this.pos++; this.state = S_FIRST; continue; }
+        if (c == 0x2C || c == 0x5D || c == 0x7D || c == 0x3A) return this.fail();
         this.single = true;
         this.begin(c);
         continue;

@@ -290,8 +290,8 @@ export class JsonScanner {
 
   /**
    * Right after an OBJECT_START / ARRAY_START: consumes tokens to its matching end and returns
-   * that END token (start/end are then the closing bracket), or an error. Elsewhere: TOK_END
-   * without reading anything.
+   * that END token (start/end are then the closing bracket), or an error. Called anywhere
+   * else it consumes the rest of the enclosing container; at depth 0 it reads nothing.
    */
   skip(): i32 {
     const target = this.depth - 1;
