@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng } from "../replay/split";
 
 export const PARSERS_WASM = join(dirname(fileURLToPath(import.meta.url)), "../../dist/parsers.wasm");
 
@@ -363,17 +364,8 @@ export function valuesAt(doc: unknown, path: string): unknown[] {
   return cur;
 }
 
-/** Seeded PRNG (mulberry32), so a failing split can be reproduced. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The replay tool's seeded PRNG (mulberry32): one sequence per seed on every machine. */
+export const rng = prng;
 
 /** Sorted distinct cut offsets in 1..len-1: a random number of them, sometimes many tiny chunks. */
 export function randomSplits(len: number, next: () => number): number[] {

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { prng } from "../replay/split";
 
 export const TOKENIZER_WASM = join(dirname(fileURLToPath(import.meta.url)), "../../dist/tokenizer.wasm");
 
@@ -156,17 +157,8 @@ export function chatOps(request: any): ChatOp[] {
 // numbers, code, whitespace and contractions, chosen to reach every branch of both encodings'
 // pre-tokenizers (and the classes where they differ: Lt, Lm, Lo, M, N outside ASCII).
 
-/** mulberry32: tiny, fast, and the same sequence on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The replay tool's seeded PRNG (mulberry32): one sequence per seed on every machine. */
+export const rng = prng;
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
