@@ -4,33 +4,16 @@
 // `wasmcustom.<name>`, and Prometheus names with the namespace stripped and no `envoy_` prefix.
 import { afterEach, describe, expect, it } from "vitest";
 import type { WasmFilterConfig } from "./harness/api";
-import { createHost } from "./harness/index";
 import type { EnvoyHost } from "./harness/host";
-import { PROBE_WASM, probeValues } from "./support/probe";
+import { closeProbeHosts, emptyExchange, probeFilter, probeValues, trackedHost } from "./support/probe";
 
-let hosts: EnvoyHost[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.close()));
-  hosts = [];
-});
+afterEach(closeProbeHosts);
 
-async function start(filters: WasmFilterConfig[], workers = 1): Promise<EnvoyHost> {
-  const host = await createHost(filters, { workers });
-  hosts.push(host);
-  return host;
-}
+const start = (filters: WasmFilterConfig[], workers = 1): Promise<EnvoyHost> => trackedHost(filters, { workers });
 
-function probe(name: string, vmId: string, script: unknown, extra: Partial<WasmFilterConfig> = {}): WasmFilterConfig {
-  return { name, rootId: "probe", vmId, code: PROBE_WASM, configuration: JSON.stringify(script), ...extra };
-}
+const probe = probeFilter;
 
-function get(worker?: number) {
-  return {
-    request: { method: "GET", path: "/m", authority: "api.example.com", headers: [], body: new Uint8Array() },
-    response: { status: 200, headers: [], body: new Uint8Array() },
-    attributes: worker === undefined ? undefined : { worker },
-  };
-}
+const get = (worker?: number) => emptyExchange("/m", worker);
 
 const results = (logs: EnvoyHost["logs"], cb: string, op: string) => probeValues(logs, cb, op).map((v) => v.result);
 

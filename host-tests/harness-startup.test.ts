@@ -4,34 +4,18 @@
 // false or a trap rejects the configuration; VMs are shared by (vm_id, vm config, code).
 import { afterEach, describe, expect, it } from "vitest";
 import type { WasmFilterConfig } from "./harness/api";
-import { ConfigRejectedError, createHost } from "./harness/index";
+import { ConfigRejectedError } from "./harness/index";
 import type { EnvoyHost } from "./harness/host";
 import { wat } from "./fixtures/wat/compile";
-import { PROBE_WASM, probeLines, probeValues } from "./support/probe";
+import { closeProbeHosts, emptyExchange, probeFilter, probeLines, probeValues, trackedHost } from "./support/probe";
 
-let hosts: EnvoyHost[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.close()));
-  hosts = [];
-});
+afterEach(closeProbeHosts);
 
-async function start(filters: WasmFilterConfig[], workers = 1): Promise<EnvoyHost> {
-  const host = await createHost(filters, { workers });
-  hosts.push(host);
-  return host;
-}
+const start = (filters: WasmFilterConfig[], workers = 1): Promise<EnvoyHost> => trackedHost(filters, { workers });
 
-function probe(name: string, vmId: string, script: unknown, extra: Partial<WasmFilterConfig> = {}): WasmFilterConfig {
-  return { name, rootId: "probe", vmId, code: PROBE_WASM, configuration: JSON.stringify(script), ...extra };
-}
+const probe = probeFilter;
 
-function get(worker?: number) {
-  return {
-    request: { method: "GET", path: "/s", authority: "api.example.com", headers: [], body: new Uint8Array() },
-    response: { status: 200, headers: [], body: new Uint8Array() },
-    attributes: worker === undefined ? undefined : { worker },
-  };
-}
+const get = (worker?: number) => emptyExchange("/s", worker);
 
 // Logs one fixed word per lifecycle step, checking the ids Envoy passes: the root is context 1
 // of a fresh VM and its parent is 0; vm_start and configure get the root id.
@@ -93,11 +77,8 @@ describe("start sequence", () => {
 
 describe("rejected configurations", () => {
   async function rejection(filters: WasmFilterConfig[]): Promise<ConfigRejectedError> {
-    const err = await createHost(filters, { workers: 2 }).then(
-      (h) => {
-        hosts.push(h);
-        return undefined;
-      },
+    const err = await trackedHost(filters, { workers: 2 }).then(
+      () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConfigRejectedError);

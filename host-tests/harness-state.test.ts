@@ -4,38 +4,22 @@
 // posted on_queue_ready (cpp-host shared_queue.cc).
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogRecord, WasmFilterConfig } from "./harness/api";
-import { createHost, ManualClock, settle } from "./harness/index";
+import { ManualClock, settle } from "./harness/index";
 import type { EnvoyHost } from "./harness/host";
-import { PROBE_WASM, probeLines, probeValues } from "./support/probe";
+import { closeProbeHosts, emptyExchange, probeFilter, probeLines, probeValues, trackedHost } from "./support/probe";
 
-let hosts: EnvoyHost[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.close()));
-  hosts = [];
-});
+afterEach(closeProbeHosts);
 
 /** Lets posted callbacks (on_queue_ready) run, as Envoy's dispatcher would after the stream. */
 async function drain(): Promise<void> {
   for (let i = 0; i < 5; i++) await settle();
 }
 
-async function start(filters: WasmFilterConfig[], workers = 1, clock?: ManualClock): Promise<EnvoyHost> {
-  const host = await createHost(filters, { workers, clock });
-  hosts.push(host);
-  return host;
-}
+const start = (filters: WasmFilterConfig[], workers = 1, clock?: ManualClock): Promise<EnvoyHost> => trackedHost(filters, { workers, clock });
 
-function probe(name: string, vmId: string, script: unknown, extra: Partial<WasmFilterConfig> = {}): WasmFilterConfig {
-  return { name, rootId: "probe", vmId, code: PROBE_WASM, configuration: JSON.stringify(script), ...extra };
-}
+const probe = probeFilter;
 
-function get(worker?: number) {
-  return {
-    request: { method: "GET", path: "/s", authority: "api.example.com", headers: [], body: new Uint8Array() },
-    response: { status: 200, headers: [], body: new Uint8Array() },
-    attributes: worker === undefined ? undefined : { worker },
-  };
-}
+const get = (worker?: number) => emptyExchange("/s", worker);
 
 const ticks = (logs: LogRecord[], filter?: string) =>
   logs.filter((l) => l.message.startsWith("probe on_tick enter") && (filter === undefined || l.filter === filter));

@@ -36,7 +36,28 @@ export async function probeHost(
   return host;
 }
 
-/** For afterEach: closes every host probeHost() started. */
+/** A host for an explicit chain, closed with the others by closeProbeHosts(). */
+export async function trackedHost(filters: WasmFilterConfig[], options: HostOptions = {}): Promise<EnvoyHost> {
+  const host = await createHost(filters, options);
+  live.push(host);
+  return host;
+}
+
+/** One probe entry of a chain: `script` becomes its plugin configuration. */
+export function probeFilter(name: string, vmId: string, script: unknown, extra: Partial<WasmFilterConfig> = {}): WasmFilterConfig {
+  return { name, rootId: "probe", vmId, code: PROBE_WASM, configuration: JSON.stringify(script), ...extra };
+}
+
+/** A bodiless GET answered 200 with no body, optionally pinned to a worker. */
+export function emptyExchange(path: string, worker?: number): Exchange {
+  return {
+    request: { method: "GET", path, authority: "api.example.com", headers: [], body: new Uint8Array() },
+    response: { status: 200, headers: [], body: new Uint8Array() },
+    attributes: worker === undefined ? undefined : { worker },
+  };
+}
+
+/** For afterEach: closes every host probeHost() or trackedHost() started. */
 export async function closeProbeHosts(): Promise<void> {
   const hosts = live.splice(0);
   await Promise.all(hosts.map((h) => h.close()));
