@@ -128,6 +128,7 @@ async function main() {
     entries = entries.filter((e) => only.includes(e.name));
   }
   mkdirSync(distDir, { recursive: true });
+  (await import("./gen-prices.mjs")).generatePrices(); // bundled price table → filters/lib/pricing/generated (gitignored)
   const vocab = await prepareVocab(entries.map((e) => e.file));
 
   let failed = false;
