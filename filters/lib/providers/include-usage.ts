@@ -275,6 +275,7 @@ export class UsageChunkHider {
     let ok = true;
     if (this.oversize) {
       this.oversize = false;
+      this.eventCount++;
     } else if (this.pending.length > 0) {
       ok = this.complete(this.pending.ptr, this.pending.length, out);
     }
