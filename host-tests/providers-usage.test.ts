@@ -306,6 +306,34 @@ describe("completion text as decoded UTF-8", () => {
     }
     return out;
   };
+  // Non-stream bodies: the whole message's text, for servers that omit usage.
+  const wholeText = (op: Operation, d: any): string[] => {
+    const out: string[] = [];
+    const s = (v: unknown) => typeof v === "string" && out.push(v);
+    if (op === "chat-completions" || op === "completions") {
+      for (const ch of d.choices ?? []) {
+        s(ch.message?.content); s(ch.message?.reasoning_content); s(ch.text);
+        for (const t of ch.message?.tool_calls ?? []) s(t.function?.arguments);
+      }
+    } else if (op === "messages" || op === "invoke") {
+      for (const c of d.content ?? []) { s(c.text); s(c.thinking); }
+    } else if (op === "generate-content" || op === "stream-generate-content") {
+      for (const c of d.candidates ?? []) for (const p of c.content?.parts ?? []) s(p.text);
+    } else if (op === "ollama-chat") {
+      s(d.message?.content); s(d.message?.thinking);
+    }
+    return out;
+  };
+  for (const e of withUsage.filter((i) => i.response.content_type.startsWith("application/json"))) {
+    it(`${e.provider}/${e.name} (whole message)`, () => {
+      const c = callOf(e);
+      const doc = JSON.parse(new TextDecoder().decode(c.body));
+      // A Gemini JSON-array stream is its elements, one after another.
+      const docs = Array.isArray(doc) ? doc : [doc];
+      const want = docs.flatMap((d) => wholeText(c.operation, d)).reduce((n, t) => n + enc.encode(t).length, 0);
+      expect(meter(c).text_bytes).toBe(want);
+    });
+  }
   for (const e of withUsage.filter((i) => i.response.content_type.startsWith("text/event-stream"))) {
     it(`${e.provider}/${e.name}`, () => {
       const c = callOf(e);

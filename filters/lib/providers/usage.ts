@@ -131,6 +131,9 @@ function dialect(k: i32): Dialect {
     usageFamily(d, "x_groq.usage", f);
     d.text("choices[*].delta.content"); d.text("choices[*].delta.reasoning_content");
     d.text("choices[*].delta.tool_calls[*].function.arguments"); d.text("choices[*].text");
+    // Whole messages of non-stream bodies: some compatible servers omit usage there too.
+    d.text("choices[*].message.content"); d.text("choices[*].message.reasoning_content");
+    d.text("choices[*].message.tool_calls[*].function.arguments");
   } else if (k == D_RESPONSES) {
     const f = ["input_tokens", "output_tokens", "input_tokens_details.cached_tokens", "output_tokens_details.reasoning_tokens"];
     d.add("object"); d.add("model");
@@ -148,6 +151,7 @@ function dialect(k: i32): Dialect {
     usageFamily(d, "amazon-bedrock-invocationMetrics",
       ["inputTokenCount", "outputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"]);
     d.text("delta.text"); d.text("delta.thinking"); d.text("delta.partial_json");
+    d.text("content[*].text"); d.text("content[*].thinking");
   } else if (k == D_GEMINI) {
     d.add("error"); d.add("modelVersion");
     usageFamily(d, "usageMetadata", ["promptTokenCount", "toolUsePromptTokenCount", "thoughtsTokenCount",
