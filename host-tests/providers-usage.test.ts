@@ -287,6 +287,29 @@ describe("no usage from errors", () => {
   });
 });
 
+describe("framing decided by the body", () => {
+  it("Ollama NDJSON served as application/json is read line by line, as the oracle does", () => {
+    const e = index.find((i) => i.name === "api-chat-stream")!;
+    const c = { ...callOf(e), contentType: "application/json; charset=utf-8" };
+    const want = oracleShape(oracleUsage(c));
+    expect(want).not.toBeNull();
+    expect(asUsage(meter(c))).toEqual(want);
+    expect(everySplit(c)).toBe(-1);
+  });
+
+  it("a JSON body under text/event-stream is one document (Gemini errors), and a JSON array under it a stream", () => {
+    const e = index.find((i) => i.name === "stream-json-array")!;
+    const c = { ...callOf(e), contentType: "text/event-stream" };
+    const want = oracleShape(oracleUsage(c));
+    expect(want).not.toBeNull();
+    expect(asUsage(meter(c))).toEqual(want);
+    const g = index.find((i) => i.name === "generate-basic")!;
+    const d = { ...callOf(g), contentType: "text/event-stream" };
+    expect(asUsage(meter(d))).toEqual(oracleShape(oracleUsage(d)));
+    expect(oracleUsage(d)).not.toBeNull();
+  });
+});
+
 describe("completion text as decoded UTF-8", () => {
   // Independent count from the recorded SSE, per dialect's delta fields.
   const textOf = (op: Operation, d: any): string[] => {
