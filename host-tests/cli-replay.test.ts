@@ -39,7 +39,7 @@ async function inProcess(args: string[]) {
 }
 
 describe("tollgate replay --json on the real recordings", () => {
-  it("with the shipped envoy.yaml (router only) every recorded byte reaches the upstream and the client unchanged", () => {
+  it("with the shipped envoy.yaml (token meter) every recorded byte reaches the client unchanged, and the upstream too but for injected include_usage", () => {
     const r = tollgate(["replay", "host-tests/recordings/cassettes", "--chain", "envoy/envoy.yaml", "--json"]);
     expect(r.stderr).toMatch(/53 exchanges from 10 cassettes/);
     expect(r.code).toBe(0);
@@ -54,8 +54,19 @@ describe("tollgate replay --json on the real recordings", () => {
       expect(o.trap).toBeNull();
       expect(o.downstreamResponse!.status).toBe(e.response.status);
       expect(sha(decodeBytes(o.downstreamResponse!.body)), e.name).toBe(e.sha256);
-      if (e.files.request) expect(sha(decodeBytes(o.upstreamRequest!.body))).toBe(sha(readFileSync(join(recordings, e.files.request))));
-      expect(o.filterState).toEqual({});
+      if (e.files.request) {
+        const original = readFileSync(join(recordings, e.files.request));
+        const sent = decodeBytes(o.upstreamRequest!.body);
+        const asked = JSON.parse(original.toString("utf8"));
+        if (asked.stream === true && /chat\/completions$|\/completions$/.test(o.upstreamRequest!.headers.find(([k]) => k === ":path")![1]) && asked.stream_options?.include_usage !== true) {
+          // The meter asks for usage on OpenAI-style streams (filters/token-meter/CONFIG.md include_usage).
+          expect(JSON.parse(Buffer.from(sent).toString("utf8")), e.name).toEqual({ ...asked, stream_options: { ...asked.stream_options, include_usage: true } });
+        } else {
+          expect(sha(sent), e.name).toBe(sha(original));
+        }
+      }
+      // Every recorded exchange is an LLM call the meter recognises.
+      expect(Object.keys(o.filterState), e.name).toContain("tollgate.usage");
     }
     // Binary bodies come as base64 with a marker; text stays text.
     expect(typeof byName.get("bedrock/converse-stream-nova")!.downstreamResponse!.body).toBe("object");
@@ -110,8 +121,8 @@ describe("tollgate replay: report, expectations, exit status", () => {
   it("prints one line per exchange and a summary, and exits 1 when an expectation fails", async () => {
     const r = await inProcess(["replay", cassette, "--chain", join(repo, "envoy/envoy.yaml")]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^chain: .*envoy\.yaml listener llm_ingress: \(envoy\.filters\.http\.router\)$/m);
-    expect(r.stdout).toMatch(/^✓ holds {2}200 {2}up 23B down 839B {2}chunks 1→1$/m);
+    expect(r.stdout).toMatch(/^chain: .*envoy\.yaml listener llm_ingress: envoy\.filters\.http\.wasm → \(envoy\.filters\.http\.router\)$/m);
+    expect(r.stdout).toMatch(/^✓ holds {2}200 {2}up 23B down 839B {2}chunks 1→1 {2}openai-compatible\/gpt-4o-mini-2024-07-18 {2}tokens in 9 out 9 {2}\$0\.\d{6}$/m);
     expect(r.stdout).toMatch(/^✗ fails {2}200/m);
     expect(r.stdout).toContain("    expected status: expected 201, got 200");
     expect(r.stdout).toContain('    expected bodyContains: "nope" not in the body the client received');

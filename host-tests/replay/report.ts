@@ -69,6 +69,25 @@ export function failed(s: Summary): boolean {
   return s.expectationsFailed > 0 || s.splitMismatches > 0 || s.hostErrors > 0;
 }
 
+const METER_KEYS = new Set(["tollgate.provider", "tollgate.operation", "tollgate.stream", "tollgate.request_tokens", "tollgate.model", "tollgate.usage", "tollgate.cost_micro_usd"]);
+
+/** The token meter's verdict in a few words: provider/model, tokens in/out with their sources, cost. */
+function meteredText(state: Record<string, Uint8Array>): string | null {
+  const text = (k: string) => (state[k] ? new TextDecoder().decode(state[k]) : undefined);
+  const usageText = text("tollgate.usage");
+  if (!usageText) return null;
+  try {
+    const u = JSON.parse(usageText);
+    const model = JSON.parse(text("tollgate.model") ?? "{}");
+    const cost = text("tollgate.cost_micro_usd");
+    const src = (s: string) => (s === "reported" ? "" : ` ${s}`);
+    const name = model.served ?? model.requested ?? "?";
+    return `${text("tollgate.provider")}/${name}  tokens in ${u.input}${src(u.source.input)} out ${u.output}${src(u.source.output)}${cost ? `  $${(Number(cost) / 1e6).toFixed(6)}` : ""}`;
+  } catch {
+    return null;
+  }
+}
+
 /** One readable line per exchange, with indented detail lines for anything that went wrong. */
 export function outcomeText(o: Outcome): string {
   const r = o.result;
@@ -85,7 +104,9 @@ export function outcomeText(o: Outcome): string {
     if (r.localReply) parts.push(`local reply ${r.localReply.status}${r.localReply.details ? ` (${r.localReply.details})` : ""}`);
     if (r.reset) parts.push(`reset: ${r.reset}`);
     if (r.trap) parts.push(`TRAP in ${r.trap.filter} ${r.trap.function}: ${r.trap.message}`);
-    const keys = Object.keys(r.filterState);
+    const metered = meteredText(r.filterState);
+    const keys = Object.keys(r.filterState).filter((k) => !metered || !METER_KEYS.has(k));
+    if (metered) parts.push(metered);
     if (keys.length) parts.push(`state: ${keys.join(", ")}`);
   }
   if (o.replays > 1) parts.push(`splits ${o.replays - o.mismatchCount}/${o.replays} same`);

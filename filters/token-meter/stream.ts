@@ -1,0 +1,404 @@
+// The token meter on one HTTP stream.
+//   request headers  recognise provider + operation from method, path and authority
+//   request body     buffered to end of stream (bounded), read once: model, stream, caps;
+//                    prompt tokens counted; include_usage injected for OpenAI-style streams
+//   response         status and framing; every body chunk fed to the usage meter, and, when
+//                    include_usage was injected, rewritten so the client sees its own stream
+//   end              usage (reported, else counted/estimated), cost, filter state, metrics
+// Filter state is published when the response ends (before Envoy's own access log runs) or,
+// for streams cut short, in on_log.
+import {
+  BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HostBytes, HttpContext, MapType,
+  getCurrentTimeNanoseconds, getHeaderMapValueBytes, setBufferBytes, setPropertyRaw, HeaderPair,
+} from "../sdk";
+import { ByteBuffer } from "../lib/bytes/buffer";
+import { startsWithAscii } from "../lib/bytes";
+import { JsonWriter } from "../lib/json-scan";
+import { NO_PRICE, providerFromName } from "../lib/pricing";
+import { ErrorKind, providerError } from "../lib/providers/errors";
+import { INJECT_DONE, injectIncludeUsage, UsageChunkHider } from "../lib/providers/include-usage";
+import { countPrompt, encodingForModel, ENCODING_NONE, PromptCount } from "../lib/providers/prompt";
+import { Recognition, recognisePath } from "../lib/providers/recognise";
+import { readRequestBody, REQUEST_MALFORMED } from "../lib/providers/request";
+import { BodyFraming, FigureSource, Operation, Provider, Usage, operationName, providerName } from "../lib/providers/types";
+import { CompletionTextSink, framingFor, UsageMeter } from "../lib/providers/usage";
+import { countTokens } from "../lib/tokenizer";
+import { TokenMeterMetrics } from "./metrics";
+import { TokenMeterRoot } from "./root";
+
+const ALL: u32 = 0xffffffff;
+
+/** Keeps completion text (bounded) so output tokens can be counted when usage never comes. */
+class CompletionText extends CompletionTextSink {
+  buffer: ByteBuffer;
+  overflow: bool = false;
+  constructor(cap: usize) {
+    super();
+    this.buffer = new ByteBuffer(cap, min<usize>(cap, 1024));
+  }
+  text(ptr: usize, len: usize): void {
+    if (!this.overflow && !this.buffer.append(ptr, len)) this.overflow = true;
+  }
+}
+
+export class TokenMeterStream extends HttpContext {
+  private readonly meter: TokenMeterRoot;
+  private readonly rec: Recognition = new Recognition();
+  private readonly prompt: PromptCount = new PromptCount();
+  private metered: bool = false;
+  private requestDone: bool = false;
+  private bodyTooLarge: bool = false;
+  private hideUsage: bool = false;
+  private status: i32 = 0;
+  private usageMeter: UsageMeter | null = null;
+  private hider: UsageChunkHider | null = null;
+  private rewritten: ByteBuffer | null = null;
+  private completion: CompletionText | null = null;
+  private startNs: u64 = 0;
+  private firstByteNs: u64 = 0;
+  private finalized: bool = false;
+
+  constructor(contextId: u32, root: TokenMeterRoot) {
+    super(contextId, root);
+    this.meter = root;
+  }
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
+    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
+    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
+    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
+    const apiKey = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "api-key");
+    if (method !== null && path !== null) this.recognise(method, path, authority, apiKey !== null);
+    free(method);
+    free(path);
+    free(authority);
+    free(apiKey);
+
+    const metrics = this.metrics();
+    if (!this.metered) {
+      if (metrics !== null) metrics.unknownRequest();
+      return FilterHeadersStatus.Continue;
+    }
+    this.startNs = getCurrentTimeNanoseconds();
+    // A compressed response cannot be metered in the filter: ask the provider for identity
+    // encoding (Envoy's compressor filter can still compress toward the client).
+    this.removeRequestHeader("accept-encoding");
+    publishString("tollgate.provider", providerName(this.rec.provider));
+    publishString("tollgate.operation", operationName(this.rec.operation));
+    if (endOfStream) {
+      this.finishRequest(0, 0);
+    } else if (this.mayInjectIncludeUsage()) {
+      // The body may grow; HTTP/1 upstreams would otherwise get a stale length (Envoy does not fix it).
+      this.removeRequestHeader("content-length");
+    }
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    if (!this.metered || this.requestDone) return FilterDataStatus.Continue;
+    if (bodySize > this.meter.config.promptMaxBodyBytes) {
+      // Too big to hold: forward it uncounted rather than hold the request hostage.
+      this.bodyTooLarge = true;
+      this.finishRequest(0, 0);
+      return FilterDataStatus.Continue;
+    }
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    return this.readBufferedRequest(bodySize);
+  }
+
+  onRequestTrailers(numTrailers: u32): FilterTrailersStatus {
+    // With trailers no body call has end_of_stream: the buffered body is complete now.
+    if (this.metered && !this.requestDone) this.readBufferedRequest(ALL);
+    return FilterTrailersStatus.Continue;
+  }
+
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    if (!this.metered) return FilterHeadersStatus.Continue;
+    const statusBytes = getHeaderMapValueBytes(MapType.HttpResponseHeaders, ":status");
+    this.status = statusBytes === null ? 0 : parseStatus(statusBytes);
+    free(statusBytes);
+    const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
+    const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
+    free(ct);
+    const config = this.meter.config;
+    const meter = new UsageMeter(this.rec.provider, this.rec.operation, framing, config.maxEventBytes);
+    meter.setStatus(this.status);
+    if (this.rec.provider == Provider.Bedrock) this.feedBedrockHeaders(meter);
+    const completion = new CompletionText(config.completionMaxTextBytes);
+    meter.sink = completion;
+    this.usageMeter = meter;
+    this.completion = completion;
+    if (this.hideUsage && framing == BodyFraming.Sse && this.status >= 200 && this.status < 300) {
+      this.hider = new UsageChunkHider(config.maxEventBytes, config.maxJsonDepth);
+      this.rewritten = new ByteBuffer(<usize>config.maxEventBytes * 4 + 65536);
+      this.removeResponseHeader("content-length");
+    }
+    if (endOfStream) this.finish();
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    const meter = this.usageMeter;
+    if (meter === null || this.finalized) return FilterDataStatus.Continue;
+    if (this.firstByteNs == 0 && bodySize > 0) this.firstByteNs = getCurrentTimeNanoseconds();
+    const chunk = this.getResponseBodyBytes(0, bodySize);
+    if (chunk !== null) {
+      meter.push(chunk.ptr, chunk.len);
+      const hider = this.hider;
+      const out = this.rewritten;
+      if (hider !== null && out !== null) {
+        out.clear();
+        hider.push(chunk.ptr, chunk.len, out);
+        if (endOfStream) hider.finish(out);
+        setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+      }
+      chunk.free();
+    } else if (endOfStream && this.hider !== null && this.rewritten !== null) {
+      const out = this.rewritten!;
+      out.clear();
+      this.hider!.finish(out);
+      if (out.length > 0) setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+    }
+    if (endOfStream) this.finish();
+    return FilterDataStatus.Continue;
+  }
+
+  onLog(): void {
+    // A stream cut short (client gone, upstream reset, local reply) still gets its figures.
+    if (this.metered && !this.finalized) this.finish();
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private metrics(): TokenMeterMetrics | null {
+    return this.meter.config.metrics ? TokenMeterMetrics.forPrefix(this.meter.config.metricsPrefix) : null;
+  }
+
+  private recognise(method: HostBytes, path: HostBytes, authority: HostBytes | null, hasApiKey: bool): void {
+    const routes = this.meter.config.routes;
+    let pathPtr = path.ptr;
+    let pathLen = path.len;
+    let forced = "";
+    for (let i = 0; i < routes.length; i++) {
+      const r = unchecked(routes[i]);
+      if (!startsWithAscii(path.ptr, path.len, r.pathPrefix)) continue;
+      if (r.host.length > 0 && (authority === null || !startsWithAscii(authority.ptr, authority.len, r.host) || authority.len != <usize>r.host.length)) continue;
+      if (r.provider == "none") return;
+      forced = r.provider;
+      if (r.stripPrefix) {
+        // Keep the leading '/' of what follows the prefix.
+        let cut = <usize>r.pathPrefix.length;
+        if (cut > 0 && load<u8>(path.ptr + cut - 1) == 0x2f) cut--;
+        pathPtr = path.ptr + cut;
+        pathLen = path.len - cut;
+      }
+      break;
+    }
+    recognisePath(this.rec, method.ptr, method.len, pathPtr, pathLen, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, hasApiKey);
+    if (forced.length > 0) {
+      const p = providerFromName(forced);
+      if (p > 0) this.rec.provider = <Provider>p;
+    }
+    this.metered = this.rec.provider != Provider.Unknown && this.rec.operation != Operation.Unknown;
+  }
+
+  private mayInjectIncludeUsage(): bool {
+    if (!this.meter.config.injectIncludeUsage) return false;
+    const op = this.rec.operation;
+    return op == Operation.ChatCompletions || op == Operation.Completions;
+  }
+
+  private readBufferedRequest(bodySize: u32): FilterDataStatus {
+    const body = this.getRequestBodyBytes(0, bodySize);
+    const ptr: usize = body === null ? 0 : body.ptr;
+    const len: usize = body === null ? 0 : body.len;
+    const rejected = this.finishRequest(ptr, len);
+    if (body !== null) body.free();
+    return rejected ? FilterDataStatus.StopIterationNoBuffer : FilterDataStatus.Continue;
+  }
+
+  /** Reads the whole request body once. Returns true when it answered the client itself. */
+  private finishRequest(ptr: usize, len: usize): bool {
+    this.requestDone = true;
+    const config = this.meter.config;
+    if (!this.bodyTooLarge && len > 0) {
+      const status = readRequestBody(this.rec, ptr, len);
+      if (status == REQUEST_MALFORMED) {
+        const metrics = this.metrics();
+        if (metrics !== null) metrics.badRequest(this.rec.provider);
+        if (config.rejectBadInput) {
+          this.reject("the request body is not valid JSON");
+          return true;
+        }
+      }
+      if (config.promptCounting) countPrompt(this.rec, ptr, len, this.prompt);
+      if (this.mayInjectIncludeUsage() && this.rec.stream && !this.rec.includeUsageTrue) {
+        const out = new ByteBuffer(len + 128, len + 64);
+        if (injectIncludeUsage(ptr, len, out, config.maxJsonDepth) == INJECT_DONE) {
+          setBufferBytes(BufferType.HttpRequestBody, 0, ALL, out.ptr, out.length);
+          this.hideUsage = true;
+        }
+      }
+    }
+    if (this.bodyTooLarge && config.rejectBadInput) {
+      this.reject("the request body is larger than the configured limit");
+      return true;
+    }
+    this.publishRequest();
+    return false;
+  }
+
+  private reject(message: string): void {
+    const e = providerError(this.rec.provider, 400, ErrorKind.InvalidRequest, message);
+    const headers: HeaderPair[] = [new HeaderPair("content-type", e.contentType)];
+    if (e.errorTypeHeader.length > 0) headers.push(new HeaderPair("x-amzn-errortype", e.errorTypeHeader));
+    this.sendLocalResponse(400, "tollgate_token_meter_bad_request", e.body, headers);
+    this.metered = false;
+  }
+
+  private feedBedrockHeaders(meter: UsageMeter): void {
+    feedHeader(meter, "x-amzn-bedrock-input-token-count");
+    feedHeader(meter, "x-amzn-bedrock-output-token-count");
+    feedHeader(meter, "x-amzn-bedrock-cache-read-input-token-count");
+    feedHeader(meter, "x-amzn-bedrock-cache-write-input-token-count");
+  }
+
+  private publishRequest(): void {
+    const rec = this.rec;
+    publishString("tollgate.stream", rec.stream ? "true" : "false");
+    const w = new JsonWriter(512);
+    w.beginObject();
+    w.key("prompt");
+    if (this.prompt.source == FigureSource.Missing) w.null();
+    else w.int(this.prompt.tokens);
+    w.key("source").string(sourceName(this.prompt.source));
+    w.key("output_cap");
+    if (rec.hasOutputCap) w.int(rec.outputCap);
+    else w.null();
+    w.key("n").int(rec.n);
+    w.key("include_usage_injected").bool(this.hideUsage);
+    w.endObject();
+    publish("tollgate.request_tokens", w);
+  }
+
+  private finish(): void {
+    this.finalized = true;
+    const meter = this.usageMeter;
+    const usage = meter === null ? new Usage() : this.finishMeter(meter);
+    // Providers do not bill requests they reject: an error response meters as nothing.
+    const rejectedUpstream = this.status >= 300 || (this.status != 0 && this.status < 200);
+    if (!rejectedUpstream && usage.inputSource == FigureSource.Missing && this.prompt.source != FigureSource.Missing) {
+      usage.input = <u64>max<i64>(this.prompt.tokens, 0);
+      usage.inputSource = this.prompt.source;
+    }
+    const rec = this.rec;
+    const servedPtr = meter !== null && meter.modelLen > 0 ? meter.modelPtr : 0;
+    const servedLen = meter !== null ? meter.modelLen : 0;
+
+    const model = new JsonWriter(1200);
+    model.beginObject().key("requested");
+    if (rec.modelLen > 0) model.stringBytes(rec.modelPtr, rec.modelLen);
+    else model.null();
+    model.key("served");
+    if (servedLen > 0) model.stringBytes(servedPtr, servedLen);
+    else model.null();
+    model.endObject();
+    publish("tollgate.model", model);
+
+    const w = new JsonWriter(512);
+    w.beginObject();
+    w.key("input").uint(usage.input);
+    w.key("output").uint(usage.output);
+    w.key("cached_input").uint(usage.cachedInput);
+    w.key("cache_write").uint(usage.cacheWrite);
+    w.key("reasoning").uint(usage.reasoning);
+    w.key("total").uint(usage.total);
+    w.key("source").beginObject();
+    w.key("input").string(sourceName(usage.inputSource));
+    w.key("output").string(sourceName(usage.outputSource));
+    w.endObject();
+    w.endObject();
+    publish("tollgate.usage", w);
+
+    // Price by the model that served the call when the response names it, else the requested one.
+    const priceModelPtr = servedLen > 0 ? servedPtr : rec.modelPtr;
+    const priceModelLen = servedLen > 0 ? servedLen : <usize>rec.modelLen;
+    const cost = rejectedUpstream ? NO_PRICE : this.meter.prices.priceCall(priceModelPtr, priceModelLen, <i32>rec.provider, usage);
+    if (cost != NO_PRICE) publishString("tollgate.cost_micro_usd", cost.toString());
+
+    const metrics = this.metrics();
+    if (metrics !== null) {
+      const now = getCurrentTimeNanoseconds();
+      metrics.record(
+        rec, usage, cost, this.status,
+        this.firstByteNs > 0 ? (this.firstByteNs - this.startNs) / 1_000_000 : 0,
+        (now - this.startNs) / 1_000_000,
+        meter !== null && meter.badUnits > 0,
+      );
+    }
+  }
+
+  /** Reported figures first; output counted from completion text when the provider said nothing. */
+  private finishMeter(meter: UsageMeter): Usage {
+    meter.finish();
+    const usage = meter.usage;
+    const completion = this.completion;
+    if (usage.outputSource == FigureSource.Missing && completion !== null && completion.buffer.length > 0 && this.status >= 200 && this.status < 300) {
+      const enc = this.rec.modelLen > 0 ? encodingForModel(this.rec.modelPtr, <usize>this.rec.modelLen) : ENCODING_NONE;
+      const n = enc == ENCODING_NONE || completion.overflow ? -1 : countTokens(completion.buffer.ptr, completion.buffer.length, enc);
+      if (n >= 0) {
+        usage.output = <u64>n;
+        usage.outputSource = FigureSource.Counted;
+      } else {
+        // No public vocabulary for this model (or text past the cap): ~4 bytes a token.
+        usage.output = (<u64>completion.buffer.length + 3) / 4;
+        usage.outputSource = FigureSource.Estimated;
+      }
+    }
+    return usage;
+  }
+}
+
+function feedHeader(meter: UsageMeter, name: string): void {
+  const v = getHeaderMapValueBytes(MapType.HttpResponseHeaders, name);
+  if (v === null) return;
+  const n = String.UTF8.encode(name);
+  meter.pushHeader(changetype<usize>(n), <usize>n.byteLength, v.ptr, v.len);
+  v.free();
+}
+
+function parseStatus(b: HostBytes): i32 {
+  let v = 0;
+  for (let i: usize = 0; i < b.len && i < 3; i++) {
+    const c = <i32>load<u8>(b.ptr + i) - 0x30;
+    if (c < 0 || c > 9) return 0;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+function free(b: HostBytes | null): void {
+  if (b !== null) b.free();
+}
+
+function sourceName(s: FigureSource): string {
+  switch (s) {
+    case FigureSource.Reported: return "reported";
+    case FigureSource.Counted: return "counted";
+    case FigureSource.Estimated: return "estimated";
+    default: return "missing";
+  }
+}
+
+function publish(name: string, w: JsonWriter): void {
+  if (!w.ok) return;
+  const path = String.UTF8.encode(name);
+  setPropertyRaw(changetype<usize>(path), <usize>path.byteLength, w.ptr, w.length);
+}
+
+function publishString(name: string, value: string): void {
+  const path = String.UTF8.encode(name);
+  const v = String.UTF8.encode(value);
+  setPropertyRaw(changetype<usize>(path), <usize>path.byteLength, changetype<usize>(v), <usize>v.byteLength);
+}
