@@ -238,3 +238,43 @@ describe("routes and metrics", () => {
     expect(m["tollgate.request_duration_ms.provider=.openai;"]).toBe(1);
   });
 });
+
+describe("usage response headers", () => {
+  async function headersHost(): Promise<EnvoyHost> {
+    return trackedHost([{
+      name: "token-meter", rootId: "token-meter", vmId: "tollgate", code: WASM,
+      configuration: JSON.stringify({ response_headers: { enabled: true } }),
+      // Envoy >= 1.35: a headers pause is StopIteration, so the body still reaches the filter.
+      allowOnHeadersStopIteration: true,
+    }]);
+  }
+
+  it("adds the figures to a non-streamed response, whatever its chunking, body untouched", async () => {
+    const h = await headersHost();
+    const body = rec("anthropic/messages-tool-use.json");
+    const recorded = JSON.parse(dec.decode(body));
+    const r = await h.exchange({
+      request: { method: "POST", path: "/v1/messages", authority: "api.anthropic.com", headers: [["content-type", "application/json"]], body: rec("anthropic/messages-tool-use.request.json") },
+      response: { status: 200, headers: [["content-type", "application/json"]], body, chunks: [7, 100, 3] },
+    });
+    const got = (n: string) => header(r.downstreamResponse!.headers, `x-tollgate-${n}`);
+    const input = recorded.usage.input_tokens + recorded.usage.cache_read_input_tokens + recorded.usage.cache_creation_input_tokens;
+    expect(got("input-tokens")).toBe(String(input));
+    expect(got("output-tokens")).toBe(String(recorded.usage.output_tokens));
+    expect(got("total-tokens")).toBe(String(input + recorded.usage.output_tokens));
+    expect(got("usage-source")).toBe("reported,reported");
+    expect(got("cost-micro-usd")).toBe(state(r)["tollgate.cost_micro_usd"]);
+    expect(Buffer.from(r.downstreamResponse!.body).equals(Buffer.from(body))).toBe(true);
+  });
+
+  it("leaves streamed responses flowing as they arrive", async () => {
+    const h = await headersHost();
+    const body = rec("anthropic/messages-stream-text.sse");
+    const r = await h.exchange({
+      request: { method: "POST", path: "/v1/messages", authority: "api.anthropic.com", headers: [["content-type", "application/json"]], body: rec("anthropic/messages-stream-text.request.json") },
+      response: { status: 200, headers: [["content-type", "text/event-stream"]], body, chunks: [200, 300, 400] },
+    });
+    expect(header(r.downstreamResponse!.headers, "x-tollgate-input-tokens")).toBeUndefined();
+    expect(r.downstreamResponse!.chunks.length).toBe(4);
+  });
+});

@@ -57,6 +57,10 @@ export class TokenMeterStream extends HttpContext {
   private startNs: u64 = 0;
   private firstByteNs: u64 = 0;
   private finalized: bool = false;
+  /** Response headers held (StopIteration) until the body's usage can go into them. */
+  private holdingHeaders: bool = false;
+  /** Bytes of the buffered response already fed to the meter (a paused body is re-read whole). */
+  private responseFed: usize = 0;
 
   constructor(contextId: u32, root: TokenMeterRoot) {
     super(contextId, root);
@@ -134,7 +138,14 @@ export class TokenMeterStream extends HttpContext {
       this.rewritten = new ByteBuffer(<usize>config.maxEventBytes * 4 + 65536);
       this.removeResponseHeader("content-length");
     }
-    if (endOfStream) this.finish();
+    if (endOfStream) {
+      this.finish();
+    } else if (config.responseHeaders && !this.rec.stream && framing == BodyFraming.Json && this.status >= 200 && this.status < 300) {
+      // Needs allow_on_headers_stop_iteration (Envoy >= 1.35), so that body callbacks keep coming
+      // while the headers wait (CONFIG.md response_headers).
+      this.holdingHeaders = true;
+      return FilterHeadersStatus.StopIteration;
+    }
     return FilterHeadersStatus.Continue;
   }
 
@@ -142,6 +153,7 @@ export class TokenMeterStream extends HttpContext {
     const meter = this.usageMeter;
     if (meter === null || this.finalized) return FilterDataStatus.Continue;
     if (this.firstByteNs == 0 && bodySize > 0) this.firstByteNs = getCurrentTimeNanoseconds();
+    if (this.holdingHeaders) return this.bufferForHeaders(meter, bodySize, endOfStream);
     const chunk = this.getResponseBodyBytes(0, bodySize);
     if (chunk !== null) {
       meter.push(chunk.ptr, chunk.len);
@@ -161,6 +173,23 @@ export class TokenMeterStream extends HttpContext {
       if (out.length > 0) setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
     }
     if (endOfStream) this.finish();
+    return FilterDataStatus.Continue;
+  }
+
+  /** Non-streamed response with usage headers: hold the body, then write headers and release both. */
+  private bufferForHeaders(meter: UsageMeter, bodySize: u32, endOfStream: bool): FilterDataStatus {
+    // After a pause the visible body is everything buffered: feed only the new part.
+    if (<usize>bodySize > this.responseFed) {
+      const fresh = this.getResponseBodyBytes(<u32>this.responseFed, bodySize - <u32>this.responseFed);
+      if (fresh !== null) {
+        meter.push(fresh.ptr, fresh.len);
+        fresh.free();
+      }
+      this.responseFed = <usize>bodySize;
+    }
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    this.finish();
+    this.holdingHeaders = false;
     return FilterDataStatus.Continue;
   }
 
@@ -326,6 +355,7 @@ export class TokenMeterStream extends HttpContext {
     const priceModelLen = servedLen > 0 ? servedLen : <usize>rec.modelLen;
     const cost = rejectedUpstream ? NO_PRICE : this.meter.prices.priceCall(priceModelPtr, priceModelLen, <i32>rec.provider, usage);
     if (cost != NO_PRICE) publishString("tollgate.cost_micro_usd", cost.toString());
+    if (this.holdingHeaders) this.writeUsageHeaders(usage, cost);
 
     const metrics = this.metrics();
     if (metrics !== null) {
@@ -337,6 +367,15 @@ export class TokenMeterStream extends HttpContext {
         meter !== null && meter.badUnits > 0,
       );
     }
+  }
+
+  private writeUsageHeaders(usage: Usage, cost: i64): void {
+    const prefix = this.meter.config.responseHeaderPrefix;
+    this.setResponseHeader(prefix + "input-tokens", usage.input.toString());
+    this.setResponseHeader(prefix + "output-tokens", usage.output.toString());
+    this.setResponseHeader(prefix + "total-tokens", usage.total.toString());
+    this.setResponseHeader(prefix + "usage-source", sourceName(usage.inputSource) + "," + sourceName(usage.outputSource));
+    if (cost != NO_PRICE) this.setResponseHeader(prefix + "cost-micro-usd", cost.toString());
   }
 
   /** Reported figures first; output counted from completion text when the provider said nothing. */
