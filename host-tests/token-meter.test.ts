@@ -211,6 +211,16 @@ describe("bad input", () => {
     expect(JSON.parse(dec.decode(anthropic.localReply!.body))).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
   });
 
+  it("forwards a body over the counting limit whole, uncounted, and counts it", async () => {
+    const h = await meterHost(JSON.stringify({ prompt_counting: { max_body_bytes: 64 } }));
+    const body = rec("openai/chat-tool-call.request.json");
+    const r = await h.exchange({ ...chat(body, rec("openai/chat-tool-call.json"), { headers: [["content-type", "application/json"]] }), request: { ...chat(body, new Uint8Array()).request, chunks: [40, 40, 400] } });
+    expect(Buffer.from(r.upstreamRequest!.body).equals(Buffer.from(body))).toBe(true);
+    expect(JSON.parse(state(r)["tollgate.request_tokens"]).prompt).toBeNull();
+    expect(JSON.parse(state(r)["tollgate.usage"]).source.input).toBe("reported");
+    expect(r.metrics["tollgate.oversize_requests.provider=.openai;"]).toBe(1);
+  });
+
   it("rejects an invalid configuration with the offending field", async () => {
     await expect(meterHost(JSON.stringify({ limits: { max_json_depth: "deep" } }))).rejects.toBeInstanceOf(ConfigRejectedError);
     await expect(meterHost(JSON.stringify({ routes: [{ path_prefix: "/x", provider: "acme" }] }))).rejects.toBeInstanceOf(ConfigRejectedError);

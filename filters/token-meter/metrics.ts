@@ -7,6 +7,7 @@
 //   <prefix>.request_duration_ms.provider=.P;     (histogram)
 //   <prefix>.unparseable_responses.provider=.P;
 //   <prefix>.bad_requests.provider=.P;
+//   <prefix>.oversize_requests.provider=.P;        (forwarded uncounted: over prompt_counting.max_body_bytes)
 //   <prefix>.unknown_requests
 import { Counter, Histogram, MetricFamily, MetricType } from "../sdk";
 import { Recognition } from "../lib/providers/recognise";
@@ -23,6 +24,7 @@ export class TokenMeterMetrics {
   private readonly duration: MetricFamily;
   private readonly unparseable: MetricFamily;
   private readonly bad: MetricFamily;
+  private readonly oversize: MetricFamily;
   private readonly unknown: Counter;
 
   static forPrefix(prefix: string): TokenMeterMetrics {
@@ -40,6 +42,7 @@ export class TokenMeterMetrics {
     this.duration = new MetricFamily(MetricType.Histogram, prefix + ".request_duration_ms");
     this.unparseable = new MetricFamily(MetricType.Counter, prefix + ".unparseable_responses");
     this.bad = new MetricFamily(MetricType.Counter, prefix + ".bad_requests");
+    this.oversize = new MetricFamily(MetricType.Counter, prefix + ".oversize_requests");
     this.unknown = new Counter(prefix + ".unknown_requests");
   }
 
@@ -49,6 +52,10 @@ export class TokenMeterMetrics {
 
   badRequest(p: Provider): void {
     (<Counter>this.bad.get(["provider", providerName(p)])).increment(1);
+  }
+
+  oversizeRequest(p: Provider): void {
+    (<Counter>this.oversize.get(["provider", providerName(p)])).increment(1);
   }
 
   record(rec: Recognition, usage: Usage, costMicroUsd: i64, status: i32, ttfbMs: u64, durationMs: u64, unparseable: bool): void {

@@ -104,6 +104,8 @@ export class TokenMeterStream extends HttpContext {
     if (bodySize > this.meter.config.promptMaxBodyBytes) {
       // Too big to hold: forward it uncounted rather than hold the request hostage.
       this.bodyTooLarge = true;
+      const metrics = this.metrics();
+      if (metrics !== null) metrics.oversizeRequest(this.rec.provider);
       this.finishRequest(0, 0);
       return FilterDataStatus.Continue;
     }
