@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Exchange, ExchangeResult } from "./harness/api";
 import { ConfigRejectedError } from "./harness/index";
 import type { EnvoyHost } from "./harness/host";
+import { loadBootstrap } from "./harness/bootstrap";
 import { loadCassette } from "./replay/cassette";
 import { applyVariant, planVariants } from "./replay/split";
 import { closeProbeHosts, trackedHost } from "./support/probe";
@@ -246,6 +247,17 @@ describe("routes and metrics", () => {
     expect(m["tollgate.tokens.provider=.openai;model=.gpt-4o-mini;type=.output;"]).toBe(9);
     expect(m["tollgate.requests.provider=.openai;operation=.chat-completions;status=.200;"]).toBe(1);
     expect(m["tollgate.request_duration_ms.provider=.openai;"]).toBe(1);
+  });
+
+  it("becomes labelled Prometheus series with envoy.yaml's stats_tags", async () => {
+    const { statsTags } = loadBootstrap(join(ROOT, "envoy/envoy.yaml"));
+    const h = await trackedHost([{ name: "token-meter", rootId: "token-meter", vmId: "tollgate", code: WASM, configuration: "{}" }], { statsTags });
+    await h.exchange(chat(rec("openai/chat-basic.request.json"), rec("openai/chat-basic.json"), { headers: [["content-type", "application/json"]] }));
+    const text = h.prometheus();
+    expect(text).toContain('tollgate_tokens{provider="openai",model="gpt-4o-mini",type="input"} 9');
+    expect(text).toContain('tollgate_requests{provider="openai",operation="chat-completions",status="200"} 1');
+    expect(text).toMatch(/^tollgate_request_duration_ms_count\{provider="openai"\} 1$/m);
+    expect(text.match(/^# TYPE tollgate_tokens counter$/gm)).toHaveLength(1);
   });
 });
 

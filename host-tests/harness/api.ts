@@ -40,6 +40,8 @@ export interface HostOptions {
   clock?: Clock;
   /** Node metadata for xds.node (id, cluster, metadata). */
   node?: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
+  /** stats_config.stats_tags: regexes whose first group is cut from a stat name and whose second is the tag value. */
+  statsTags?: Array<{ tagName: string; regex: string }>;
   /** xds.* attributes for every stream (route_name, cluster_name, virtual_host_name ...). */
   xds?: Record<string, unknown>;
 }

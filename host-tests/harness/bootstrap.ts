@@ -76,6 +76,8 @@ export interface Bootstrap {
   /** Names of the non-wasm filters (not run by the harness), router included. */
   skipped: string[];
   clusters: Record<string, Cluster>;
+  /** stats_config.stats_tags: how Envoy turns `key=.value;` parts of stat names into labels. */
+  statsTags: Array<{ tagName: string; regex: string }>;
   /** Listener per_connection_buffer_limit_bytes, if set. */
   bufferLimitBytes?: number;
   warnings: string[];
@@ -194,7 +196,19 @@ export function parseBootstrap(doc: unknown, file: string, options: BootstrapOpt
     });
   }
 
-  return { file, listener: String(l.name ?? names[0]), filters, httpFilters, skipped, clusters, bufferLimitBytes, warnings };
+  const statsTags: Array<{ tagName: string; regex: string }> = [];
+  const sc = (doc as Record<string, any>).stats_config;
+  if (sc?.stats_tags !== undefined) {
+    p.arr(sc.stats_tags, "stats_config.stats_tags").forEach((t, i) => {
+      const tAt = `stats_config.stats_tags[${i}]`;
+      const tag = t as Record<string, unknown>;
+      // Tags with fixed_value carry no regex; they label every stat alike and are not modelled.
+      if (typeof tag?.regex !== "string") return;
+      if (typeof tag.tag_name !== "string") throw new BootstrapError(file, `${tAt}.tag_name`, "expected a string");
+      statsTags.push({ tagName: tag.tag_name, regex: tag.regex });
+    });
+  }
+  return { file, listener: String(l.name ?? names[0]), filters, httpFilters, skipped, clusters, statsTags, bufferLimitBytes, warnings };
 }
 
 function findHcm(p: Parser, l: Obj, at: string): { hcm: Obj; hcmAt: string } | undefined {

@@ -203,7 +203,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
   }
 
   prometheus(): string {
-    return this.stats.prometheus();
+    return this.stats.prometheus(this.options.statsTags);
   }
 
   async advance(ms: number): Promise<void> {

@@ -55,23 +55,43 @@ export class StatsStore {
 
   /**
    * /stats/prometheus for custom stats: `wasmcustom.` stripped, no `envoy_` prefix, characters
-   * outside [a-zA-Z0-9_] mapped to `_`, names that would start with a digit dropped.
+   * outside [a-zA-Z0-9_] mapped to `_`, names that would start with a digit dropped. With
+   * stats_tags, each regex that matches cuts its first group out of the name and labels the
+   * series with its second group (Envoy's TagExtractorImpl), so one metric has many series.
    */
-  prometheus(): string {
-    const lines: string[] = [];
-    const names = [...this.stats.keys()].filter((n) => n.startsWith("wasmcustom.")).sort();
-    for (const full of names) {
-      const s = this.stats.get(full)!;
-      const name = full.slice("wasmcustom.".length).replace(/[^a-zA-Z0-9_]/g, "_");
+  prometheus(statsTags: Array<{ tagName: string; regex: string }> = []): string {
+    const extractors = statsTags.map((t) => ({ name: t.tagName, re: new RegExp(t.regex) }));
+    const families = new Map<string, { kind: StatKind; series: Array<{ labels: string; stat: Stat }> }>();
+    for (const full of [...this.stats.keys()].sort()) {
+      if (!full.startsWith("wasmcustom.")) continue;
+      const stat = this.stats.get(full)!;
+      let name = full.slice("wasmcustom.".length);
+      const labels: string[] = [];
+      for (const x of extractors) {
+        const m = x.re.exec(name);
+        if (!m || m[1] === undefined || m[2] === undefined) continue;
+        labels.push(`${x.name}="${m[2].replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
+        name = name.slice(0, m.index + m[0].indexOf(m[1])) + name.slice(m.index + m[0].indexOf(m[1]) + m[1].length);
+      }
+      name = name.replace(/[^a-zA-Z0-9_]/g, "_");
       if (/^[0-9]/.test(name) || name === "") continue;
-      lines.push(`# TYPE ${name} ${s.kind}`);
-      if (s.kind === "histogram") {
-        for (const le of BUCKETS) lines.push(`${name}_bucket{le="${le}"} ${s.samples.filter((v) => v <= le).length}`);
-        lines.push(`${name}_bucket{le="+Inf"} ${s.samples.length}`);
-        lines.push(`${name}_sum ${s.samples.reduce((a, b) => a + b, 0)}`);
-        lines.push(`${name}_count ${s.samples.length}`);
-      } else {
-        lines.push(`${name} ${s.value}`);
+      let family = families.get(name);
+      if (!family) families.set(name, (family = { kind: stat.kind, series: [] }));
+      family.series.push({ labels: labels.join(","), stat });
+    }
+    const lines: string[] = [];
+    const braces = (l: string, extra = "") => (l || extra ? `{${[l, extra].filter(Boolean).join(",")}}` : "");
+    for (const [name, f] of [...families].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`# TYPE ${name} ${f.kind}`);
+      for (const { labels, stat } of f.series) {
+        if (f.kind === "histogram") {
+          for (const le of BUCKETS) lines.push(`${name}_bucket${braces(labels, `le="${le}"`)} ${stat.samples.filter((v) => v <= le).length}`);
+          lines.push(`${name}_bucket${braces(labels, 'le="+Inf"')} ${stat.samples.length}`);
+          lines.push(`${name}_sum${braces(labels)} ${stat.samples.reduce((a, b) => a + b, 0)}`);
+          lines.push(`${name}_count${braces(labels)} ${stat.samples.length}`);
+        } else {
+          lines.push(`${name}${braces(labels)} ${stat.value}`);
+        }
       }
     }
     return lines.join("\n") + (lines.length ? "\n" : "");

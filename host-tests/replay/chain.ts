@@ -44,6 +44,7 @@ export function buildChain(c: ChainChoice): Chain {
     bootstrap = loadBootstrap(c.chain, { listener: c.listener });
     filters = bootstrap.filters;
     if (bootstrap.bufferLimitBytes !== undefined) hostOptions.bufferLimitBytes = bootstrap.bufferLimitBytes;
+    if (bootstrap.statsTags.length) hostOptions.statsTags = bootstrap.statsTags;
     for (const cl of Object.values(bootstrap.clusters)) clusters[cl.name] = `${cl.tls ? "https" : cl.http2 ? "h2c" : "http"}://${cl.address}`;
     description = `${c.chain} listener ${bootstrap.listener}: ${bootstrap.httpFilters.map((f) => (f.wasm ? f.name : `(${f.name})`)).join(" → ")}`;
   } else {
