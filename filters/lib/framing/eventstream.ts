@@ -10,12 +10,13 @@
 // frame boundary can be found: FRAME_ERR_CRC once, then the rest of the stream is discarded.
 // A bad message CRC, malformed headers, or a frame over maxFrameSize lose only that frame
 // (its length is known): the framer skips it and carries on with the next one.
+import { ChunkCursor } from "./cursor";
 import { ByteBuffer } from "../bytes/buffer";
 import { crc32 } from "../bytes/crc32";
 import { eqAscii } from "../bytes/range";
 import {
   FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE, FRAME_ERR_MALFORMED, FRAME_ERR_CRC,
-  FRAME_ERR_TRUNCATED, FRAME_ERR_BUSY,
+  FRAME_ERR_TRUNCATED,
 } from "./status";
 
 export const EVENTSTREAM_DEFAULT_MAX_FRAME: usize = 1 << 20;
@@ -32,12 +33,8 @@ const MIN_FRAME: usize = 16;
   return (<u32>load<u8>(p) << 8) | <u32>load<u8>(p + 1);
 }
 
-export class EventStreamFramer {
+export class EventStreamFramer extends ChunkCursor {
   readonly maxFrameSize: usize;
-  private chunk: usize = 0;
-  private chunkLen: usize = 0;
-  private pos: usize = 0;
-  private finished: bool = false;
   private held: ByteBuffer;
   private heldTotal: usize = 0;  // total length of the held frame once its prelude was read
   private skipLeft: usize = 0;   // bytes of a rejected frame still to discard
@@ -60,20 +57,11 @@ export class EventStreamFramer {
   frameLen: usize = 0;
 
   constructor(maxFrameSize: usize = EVENTSTREAM_DEFAULT_MAX_FRAME) {
+    super();
     const m = max<usize>(maxFrameSize, MIN_FRAME);
     this.held = new ByteBuffer(m);
     this.maxFrameSize = m;
   }
-
-  push(ptr: usize, len: usize): i32 {
-    if (this.pos < this.chunkLen || this.finished) return FRAME_ERR_BUSY;
-    this.chunk = ptr;
-    this.chunkLen = len;
-    this.pos = 0;
-    return FRAME_NEED_MORE;
-  }
-
-  finish(): void { this.finished = true; }
 
   // Checks a prelude; returns 0 when the frame can be read, else an error (after arranging to
   // skip the frame, or to discard the stream when its lengths are not trustworthy).

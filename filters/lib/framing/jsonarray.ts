@@ -7,6 +7,7 @@
 // closing bracket are accepted; anything else is FRAME_ERR_MALFORMED and, with no trustworthy
 // boundary left, the rest of the body is discarded. An element longer than maxElementSize is
 // FRAME_ERR_TOO_LARGE: it is tracked to its end without being held and framing resumes after it.
+import { ChunkCursor } from "./cursor";
 import { ByteBuffer } from "../bytes/buffer";
 import {
   FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE, FRAME_ERR_MALFORMED, FRAME_ERR_TRUNCATED,
@@ -32,12 +33,8 @@ const K_BARE: i32 = 2;       // number or literal: ends before a delimiter
   return c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09;
 }
 
-export class JsonArrayFramer {
+export class JsonArrayFramer extends ChunkCursor {
   readonly maxElementSize: usize;
-  private chunk: usize = 0;
-  private chunkLen: usize = 0;
-  private pos: usize = 0;
-  private finished: bool = false;
   private state: i32 = S_START;
   private single: bool = false;   // the body is one value, not an array
   private held: ByteBuffer;
@@ -56,21 +53,18 @@ export class JsonArrayFramer {
   elementLen: usize = 0;
 
   constructor(maxElementSize: usize = JSON_ARRAY_DEFAULT_MAX_ELEMENT) {
+    super();
     const m = max<usize>(maxElementSize, 1);
     this.held = new ByteBuffer(m);
     this.maxElementSize = m;
   }
 
   push(ptr: usize, len: usize): i32 {
-    if (this.pos < this.chunkLen || this.finished) return FRAME_ERR_BUSY;
-    this.chunk = ptr;
-    this.chunkLen = len;
-    this.pos = 0;
-    if (this.state == S_IN) this.elemStart = ptr;
-    return FRAME_NEED_MORE;
+    const r = super.push(ptr, len);
+    // An element already open continues at the start of the new chunk.
+    if (r == FRAME_NEED_MORE && this.state == S_IN) this.elemStart = ptr;
+    return r;
   }
-
-  finish(): void { this.finished = true; }
 
   private fail(): i32 {
     this.state = S_DEAD;

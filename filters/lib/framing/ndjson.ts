@@ -2,18 +2,15 @@
 // CR before the LF is dropped; blank lines are skipped; the last line needs no newline and is
 // returned by finish(). Lines inside one chunk are not copied; a line cut by a chunk boundary
 // is held, capped by maxLineSize (longer: FRAME_ERR_TOO_LARGE, and the line is skipped).
+import { ChunkCursor } from "./cursor";
 import { ByteBuffer } from "../bytes/buffer";
 import { indexOfByte, countLeadingSpace } from "../bytes/range";
-import { FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE, FRAME_ERR_BUSY } from "./status";
+import { FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE } from "./status";
 
 export const NDJSON_DEFAULT_MAX_LINE: usize = 1 << 20;
 
-export class NdjsonFramer {
+export class NdjsonFramer extends ChunkCursor {
   readonly maxLineSize: usize;
-  private chunk: usize = 0;
-  private chunkLen: usize = 0;
-  private pos: usize = 0;
-  private finished: bool = false;
   private held: ByteBuffer;
   private skipping: bool = false;
   private emittedHeld: bool = false;
@@ -23,20 +20,11 @@ export class NdjsonFramer {
   lineLen: usize = 0;
 
   constructor(maxLineSize: usize = NDJSON_DEFAULT_MAX_LINE) {
+    super();
     const m = max<usize>(maxLineSize, 1);
     this.held = new ByteBuffer(m + 1);
     this.maxLineSize = m;
   }
-
-  push(ptr: usize, len: usize): i32 {
-    if (this.pos < this.chunkLen || this.finished) return FRAME_ERR_BUSY;
-    this.chunk = ptr;
-    this.chunkLen = len;
-    this.pos = 0;
-    return FRAME_NEED_MORE;
-  }
-
-  finish(): void { this.finished = true; }
 
   // Returns FRAME_UNIT when the line is worth returning, FRAME_NEED_MORE for a blank one.
   private emit(p: usize, n: usize): i32 {

@@ -12,22 +12,19 @@
 // copied into buffers capped by maxEventSize: a line or joined data longer than that is
 // FRAME_ERR_TOO_LARGE, and the event is discarded up to its blank line. The limit applies to
 // the bytes themselves, not to how they were chunked, so the result never depends on splits.
+import { ChunkCursor } from "./cursor";
 import { ByteBuffer } from "../bytes/buffer";
 import { indexOfByte, indexOfLineEnd, eqAscii } from "../bytes/range";
 import { parseU64, parsedU64, NUM_OK } from "../bytes/number";
 import {
-  FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE, FRAME_ERR_BUSY,
+  FRAME_NEED_MORE, FRAME_UNIT, FRAME_END, FRAME_ERR_TOO_LARGE,
 } from "./status";
 
 export const SSE_DEFAULT_MAX_EVENT: usize = 1 << 20;
 
-export class SseFramer {
+export class SseFramer extends ChunkCursor {
   readonly maxEventSize: usize;
 
-  private chunk: usize = 0;
-  private chunkLen: usize = 0;
-  private pos: usize = 0;
-  private finished: bool = false;
 
   private line: ByteBuffer;      // a line cut by a chunk boundary
   private lineCut: bool = false; // the partial line in skip mode (bytes dropped, not buffered)
@@ -65,6 +62,7 @@ export class SseFramer {
   retry: i64 = -1;
 
   constructor(maxEventSize: usize = SSE_DEFAULT_MAX_EVENT) {
+    super();
     const m = max<usize>(maxEventSize, 1);
     this.line = new ByteBuffer(m);
     this.dataBuf = new ByteBuffer(m);
@@ -72,18 +70,6 @@ export class SseFramer {
     this.idBuf = new ByteBuffer(m);
     this.maxEventSize = m;
   }
-
-  /** Feeds the next chunk. FRAME_ERR_BUSY if the previous one was not drained. */
-  push(ptr: usize, len: usize): i32 {
-    if (this.pos < this.chunkLen || this.finished) return FRAME_ERR_BUSY;
-    this.chunk = ptr;
-    this.chunkLen = len;
-    this.pos = 0;
-    return FRAME_NEED_MORE;
-  }
-
-  /** End of stream: next() then flushes what is pending and returns FRAME_END. */
-  finish(): void { this.finished = true; }
 
   private resetEvent(): void {
     this.hasData = false;
