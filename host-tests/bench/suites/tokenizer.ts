@@ -77,7 +77,7 @@ function code(): string {
  * Multi-script chat text: CJK, Hangul, Cyrillic, Arabic, Devanagari, Thai, emoji, interleaved with
  * English terms as real prompts do. Written out rather than drawn from the seeded parity corpus:
  * that corpus's random code points, U+FEFF and marks on odd bases are where the peers disagree
- * with each other (gpt-tokenizer's JS \\s takes U+FEFF; the tiktoken wasm build splits some
+ * with each other (gpt-tokenizer's JS \s takes U+FEFF; the tiktoken wasm build splits some
  * Lm/M/Unicode-15 characters differently), and disagreeing peers cannot be timed on it.
  */
 function mixed(): string {
