@@ -9,6 +9,8 @@
 export const SHORT_PIECE: u32 = 128;
 const NO_RANK: u32 = 0xffffffff;
 
+import { cachedCount, cacheStore, CACHE_MAX_PIECE, CACHE_MIN_PIECE } from "./cache";
+
 // The selected encoding (see useEncoding); globals rather than an object so the hot loops read
 // them without a pointer chase.
 let slotsAt: usize = 0;
@@ -287,4 +289,20 @@ export function encodePiece(p: usize, len: u32, out: usize): u32 {
   }
   if (len <= SHORT_PIECE) return mergeShort(p, len, out);
   return mergeLong(p, len, out);
+}
+
+/**
+ * Token count of one piece in the selected encoding (`encoding` is its index, which keys the
+ * cache): encodePiece without ids, through the piece cache for pieces that need a merge.
+ */
+export function countPiece(p: usize, len: u32, encoding: i32): u32 {
+  if (len <= maxTokenLen && rankOf(p, len) != NO_RANK) return 1;
+  if (len < CACHE_MIN_PIECE || len > CACHE_MAX_PIECE) {
+    return len <= SHORT_PIECE ? mergeShort(p, len, 0) : mergeLong(p, len, 0);
+  }
+  const hit = cachedCount(p, len, encoding);
+  if (hit >= 0) return <u32>hit;
+  const n = len <= SHORT_PIECE ? mergeShort(p, len, 0) : mergeLong(p, len, 0);
+  cacheStore(p, len, encoding, n);
+  return n;
 }

@@ -1,6 +1,6 @@
 // Whole-input tokenization: split into pieces, merge each piece, sum or collect the ranks.
 import { encodingDescriptor, ENCODING_CL100K, ENCODING_O200K } from "./tables";
-import { encodePiece, useEncoding, LONG_PIECE_LIMIT } from "./bpe";
+import { countPiece, encodePiece, useEncoding, LONG_PIECE_LIMIT } from "./bpe";
 import {
   beginInput, clearInvalid, cl100kPieceEnd, invalidLenAt, invalidSeen, lastLen, o200kPieceEnd,
 } from "./pretokenize";
@@ -72,7 +72,7 @@ function run(ptr: usize, len: usize, encoding: i32, out: usize): i32 {
       q = fixAt;
     }
     if (qlen > <usize>LONG_PIECE_LIMIT) return TOKENIZE_PIECE_TOO_LONG;
-    const n = encodePiece(q, <u32>qlen, o);
+    const n = o != 0 ? encodePiece(q, <u32>qlen, o) : countPiece(q, <u32>qlen, encoding);
     total += <i32>n;
     if (o != 0) o += <usize>n << 2;
     p = e;
