@@ -7,7 +7,7 @@
 
 /** Pieces up to this many bytes take the quadratic path. */
 export const SHORT_PIECE: u32 = 128;
-const NO_RANK: u32 = 0xffffffff;
+export const NO_RANK: u32 = 0xffffffff;
 
 import { cachedCount, cacheStore, CACHE_MAX_PIECE, CACHE_MIN_PIECE } from "./cache";
 

@@ -1,6 +1,6 @@
 // Whole-input tokenization: split into pieces, merge each piece, sum or collect the ranks.
 import { encodingDescriptor, ENCODING_CL100K, ENCODING_O200K } from "./tables";
-import { countPiece, encodePiece, useEncoding, LONG_PIECE_LIMIT } from "./bpe";
+import { countPiece, encodePiece, rankOf, NO_RANK, useEncoding, LONG_PIECE_LIMIT } from "./bpe";
 import {
   beginInput, clearInvalid, cl100kPieceEnd, invalidLenAt, invalidSeen, lastLen, o200kPieceEnd,
 } from "./pretokenize";
@@ -50,6 +50,23 @@ function substituted(p: usize, len: usize): usize {
   return o - fixAt; // the bytes are at fixAt
 }
 
+// Rank + 1 of each ASCII digit string of length 1-3 per encoding (0: not looked up yet), filled
+// on first sight from the hash table: 1,110 entries x 2 encodings x 4 bytes.
+const DIGIT_KEYS: i32 = 1110;
+const digitRanks: usize = memory.data(DIGIT_KEYS * 2 * 4, 4);
+
+function digitsRank(encoding: i32, p: usize, n: u32, v: u32): u32 {
+  // "7" -> 7, "07" -> 17, "007" -> 117: strings of each length get their own block.
+  const key = v + (n == 1 ? 0 : n == 2 ? 10 : 110);
+  const at = digitRanks + ((<usize>encoding * <usize>DIGIT_KEYS + <usize>key) << 2);
+  const known = load<u32>(at);
+  if (known != 0) return known - 1;
+  const r = rankOf(p, n);
+  // NO_RANK + 1 would read as "unknown"; such strings just take the lookup every time.
+  if (r != NO_RANK) store<u32>(at, r + 1);
+  return r;
+}
+
 function run(ptr: usize, len: usize, encoding: i32, out: usize): i32 {
   const desc = encodingDescriptor(encoding);
   if (desc == 0) return TOKENIZE_UNAVAILABLE;
@@ -61,6 +78,29 @@ function run(ptr: usize, len: usize, encoding: i32, out: usize): i32 {
   let total: i32 = 0;
   let o = out;
   while (p < end) {
+    // ASCII digits: the piece is \p{N}{1,3} in both encodings (a digit is never a word prefix or
+    // part of a word), and its rank comes from a small table instead of scan + hash.
+    const d = <u32>load<u8>(p) - 0x30;
+    if (d < 10) {
+      let e = p + 1;
+      let v = d;
+      while (e < end && e - p < 3) {
+        const x = <u32>load<u8>(e) - 0x30;
+        if (x >= 10) break;
+        v = v * 10 + x;
+        e++;
+      }
+      // Shorter than three and followed by a non-ASCII byte: maybe another \p{N}, scan normally.
+      if (e - p == 3 || e == end || load<u8>(e) < 0x80) {
+        const r = digitsRank(encoding, p, <u32>(e - p), v);
+        if (r != NO_RANK) {
+          total++;
+          if (o != 0) { store<u32>(o, r); o += 4; }
+          p = e;
+          continue;
+        }
+      }
+    }
     clearInvalid();
     const e = o200k ? o200kPieceEnd(p) : cl100kPieceEnd(p);
     let q = p;
