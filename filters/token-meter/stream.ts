@@ -9,9 +9,9 @@
 // for streams cut short, in on_log.
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HostBytes, HttpContext, MapType,
-  getCurrentTimeNanoseconds, getHeaderMapValueBytes, setBufferBytes, setPropertyRaw, HeaderPair,
+  getCurrentTimeNanoseconds, getHeaderMapValueBytes, getHeaderMapValueRaw, setBufferBytes, setPropertyRaw, HeaderPair,
 } from "../sdk";
-import { ByteBuffer } from "../lib/bytes/buffer";
+import { BYTE_BUFFER_MAX_CAP, ByteBuffer } from "../lib/bytes/buffer";
 import { startsWithAscii } from "../lib/bytes";
 import { JsonWriter } from "../lib/json-scan";
 import { NO_PRICE, providerFromName } from "../lib/pricing";
@@ -30,14 +30,20 @@ const ALL: u32 = 0xffffffff;
 
 /** Keeps completion text (bounded) so output tokens can be counted when usage never comes. */
 class CompletionText extends CompletionTextSink {
-  buffer: ByteBuffer;
+  /** Allocated on the first text: most responses report usage and never need it. */
+  buffer: ByteBuffer | null = null;
   overflow: bool = false;
-  constructor(cap: usize) {
+  constructor(public cap: usize) {
     super();
-    this.buffer = new ByteBuffer(cap, min<usize>(cap, 1024));
   }
   text(ptr: usize, len: usize): void {
-    if (!this.overflow && !this.buffer.append(ptr, len)) this.overflow = true;
+    if (this.overflow) return;
+    let b = this.buffer;
+    if (b === null) {
+      b = new ByteBuffer(this.cap, min<usize>(this.cap, max<usize>(len, 1024)));
+      this.buffer = b;
+    }
+    if (!b.append(ptr, len)) this.overflow = true;
   }
 }
 
@@ -72,12 +78,10 @@ export class TokenMeterStream extends HttpContext {
     const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
     let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
     if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
-    const apiKey = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "api-key");
-    if (method !== null && path !== null) this.recognise(method, path, authority, apiKey !== null);
+    if (method !== null && path !== null) this.recognise(method, path, authority);
     free(method);
     free(path);
     free(authority);
-    free(apiKey);
 
     const metrics = this.metrics();
     if (!this.metered) {
@@ -88,8 +92,8 @@ export class TokenMeterStream extends HttpContext {
     // A compressed response cannot be metered in the filter: ask the provider for identity
     // encoding (Envoy's compressor filter can still compress toward the client).
     this.removeRequestHeader("accept-encoding");
-    publishString("tollgate.provider", providerName(this.rec.provider));
-    publishString("tollgate.operation", operationName(this.rec.operation));
+    publishBytes(P_PROVIDER, providerBytes(this.rec.provider));
+    publishBytes(P_OPERATION, operationBytes(this.rec.operation));
     if (endOfStream) {
       this.finishRequest(0, 0);
     } else if (this.mayInjectIncludeUsage()) {
@@ -137,7 +141,7 @@ export class TokenMeterStream extends HttpContext {
     this.completion = completion;
     if (this.hideUsage && framing == BodyFraming.Sse && this.status >= 200 && this.status < 300) {
       this.hider = new UsageChunkHider(config.maxEventBytes, config.maxJsonDepth);
-      this.rewritten = new ByteBuffer(<usize>config.maxEventBytes * 4 + 65536);
+      this.rewritten = rewriteBuffer(<usize>config.maxEventBytes * 4 + 65536);
       this.removeResponseHeader("content-length");
     }
     if (endOfStream) {
@@ -203,10 +207,11 @@ export class TokenMeterStream extends HttpContext {
   // ---------------------------------------------------------------------------------------
 
   private metrics(): TokenMeterMetrics | null {
-    return this.meter.config.metrics ? TokenMeterMetrics.forPrefix(this.meter.config.metricsPrefix) : null;
+    const config = this.meter.config;
+    return config.metrics ? TokenMeterMetrics.forPrefix(config.metricsPrefix) : null;
   }
 
-  private recognise(method: HostBytes, path: HostBytes, authority: HostBytes | null, hasApiKey: bool): void {
+  private recognise(method: HostBytes, path: HostBytes, authority: HostBytes | null): void {
     const routes = this.meter.config.routes;
     let pathPtr = path.ptr;
     let pathLen = path.len;
@@ -226,7 +231,19 @@ export class TokenMeterStream extends HttpContext {
       }
       break;
     }
-    recognisePath(this.rec, method.ptr, method.len, pathPtr, pathLen, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, hasApiKey);
+    const aPtr: usize = authority === null ? 0 : authority.ptr;
+    const aLen: usize = authority === null ? 0 : authority.len;
+    recognisePath(this.rec, method.ptr, method.len, pathPtr, pathLen, aPtr, aLen, false);
+    // `api-key` only matters to rule 7's vendor test (Azure), and only when the answer without it
+    // is an OpenAI-dialect vendor other than OpenAI and Azure: fetch it only then (one hostcall
+    // fewer for everything else). recognisePath resets the recognition, so the rerun is clean.
+    if (mayBeAzureByApiKey(this.rec.provider)) {
+      const apiKey = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "api-key");
+      if (apiKey !== null) {
+        apiKey.free();
+        recognisePath(this.rec, method.ptr, method.len, pathPtr, pathLen, aPtr, aLen, true);
+      }
+    }
     if (forced.length > 0) {
       const p = providerFromName(forced);
       if (p > 0) this.rec.provider = <Provider>p;
@@ -289,16 +306,16 @@ export class TokenMeterStream extends HttpContext {
   }
 
   private feedBedrockHeaders(meter: UsageMeter): void {
-    feedHeader(meter, "x-amzn-bedrock-input-token-count");
-    feedHeader(meter, "x-amzn-bedrock-output-token-count");
-    feedHeader(meter, "x-amzn-bedrock-cache-read-input-token-count");
-    feedHeader(meter, "x-amzn-bedrock-cache-write-input-token-count");
+    feedHeader(meter, H_BEDROCK_INPUT);
+    feedHeader(meter, H_BEDROCK_OUTPUT);
+    feedHeader(meter, H_BEDROCK_CACHE_READ);
+    feedHeader(meter, H_BEDROCK_CACHE_WRITE);
   }
 
   private publishRequest(): void {
     const rec = this.rec;
-    publishString("tollgate.stream", rec.stream ? "true" : "false");
-    const w = new JsonWriter(512);
+    publishBytes(P_STREAM, rec.stream ? V_TRUE : V_FALSE);
+    const w = smallWriter();
     w.beginObject();
     w.key("prompt");
     if (this.prompt.source == FigureSource.Missing) w.null();
@@ -310,7 +327,7 @@ export class TokenMeterStream extends HttpContext {
     w.key("n").int(rec.n);
     w.key("include_usage_injected").bool(this.hideUsage);
     w.endObject();
-    publish("tollgate.request_tokens", w);
+    publish(P_REQUEST_TOKENS, w);
   }
 
   private finish(): void {
@@ -327,7 +344,7 @@ export class TokenMeterStream extends HttpContext {
     const servedPtr = meter !== null && meter.modelLen > 0 ? meter.modelPtr : 0;
     const servedLen = meter !== null ? meter.modelLen : 0;
 
-    const model = new JsonWriter(1200);
+    const model = modelWriter();
     model.beginObject().key("requested");
     if (rec.modelLen > 0) model.stringBytes(rec.modelPtr, rec.modelLen);
     else model.null();
@@ -335,9 +352,9 @@ export class TokenMeterStream extends HttpContext {
     if (servedLen > 0) model.stringBytes(servedPtr, servedLen);
     else model.null();
     model.endObject();
-    publish("tollgate.model", model);
+    publish(P_MODEL, model);
 
-    const w = new JsonWriter(512);
+    const w = smallWriter();
     w.beginObject();
     w.key("input").uint(usage.input);
     w.key("output").uint(usage.output);
@@ -350,13 +367,17 @@ export class TokenMeterStream extends HttpContext {
     w.key("output").string(sourceName(usage.outputSource));
     w.endObject();
     w.endObject();
-    publish("tollgate.usage", w);
+    publish(P_USAGE, w);
 
     // Price by the model that served the call when the response names it, else the requested one.
     const priceModelPtr = servedLen > 0 ? servedPtr : rec.modelPtr;
     const priceModelLen = servedLen > 0 ? servedLen : <usize>rec.modelLen;
     const cost = rejectedUpstream ? NO_PRICE : this.meter.prices.priceCall(priceModelPtr, priceModelLen, <i32>rec.provider, usage);
-    if (cost != NO_PRICE) publishString("tollgate.cost_micro_usd", cost.toString());
+    if (cost != NO_PRICE) {
+      const c = smallWriter();
+      c.int(cost);
+      publish(P_COST, c);
+    }
     if (this.holdingHeaders) this.writeUsageHeaders(usage, cost);
 
     const metrics = this.metrics();
@@ -385,15 +406,16 @@ export class TokenMeterStream extends HttpContext {
     meter.finish();
     const usage = meter.usage;
     const completion = this.completion;
-    if (usage.outputSource == FigureSource.Missing && completion !== null && completion.buffer.length > 0 && this.status >= 200 && this.status < 300) {
+    const text = completion !== null ? completion.buffer : null;
+    if (usage.outputSource == FigureSource.Missing && completion !== null && text !== null && text.length > 0 && this.status >= 200 && this.status < 300) {
       const enc = this.rec.modelLen > 0 ? encodingForModel(this.rec.modelPtr, <usize>this.rec.modelLen) : ENCODING_NONE;
-      const n = enc == ENCODING_NONE || completion.overflow ? -1 : countTokens(completion.buffer.ptr, completion.buffer.length, enc);
+      const n = enc == ENCODING_NONE || completion.overflow ? -1 : countTokens(text.ptr, text.length, enc);
       if (n >= 0) {
         usage.output = <u64>n;
         usage.outputSource = FigureSource.Counted;
       } else {
         // No public vocabulary for this model (or text past the cap): ~4 bytes a token.
-        usage.output = (<u64>completion.buffer.length + 3) / 4;
+        usage.output = (<u64>text.length + 3) / 4;
         usage.outputSource = FigureSource.Estimated;
       }
     }
@@ -401,11 +423,10 @@ export class TokenMeterStream extends HttpContext {
   }
 }
 
-function feedHeader(meter: UsageMeter, name: string): void {
-  const v = getHeaderMapValueBytes(MapType.HttpResponseHeaders, name);
+function feedHeader(meter: UsageMeter, name: ArrayBuffer): void {
+  const v = getHeaderMapValueRaw(MapType.HttpResponseHeaders, changetype<usize>(name), <usize>name.byteLength);
   if (v === null) return;
-  const n = String.UTF8.encode(name);
-  meter.pushHeader(changetype<usize>(n), <usize>n.byteLength, v.ptr, v.len);
+  meter.pushHeader(changetype<usize>(name), <usize>name.byteLength, v.ptr, v.len);
   v.free();
 }
 
@@ -432,14 +453,98 @@ function sourceName(s: FigureSource): string {
   }
 }
 
-function publish(name: string, w: JsonWriter): void {
+// Property paths, values and header names as UTF-8 once per VM, not per request.
+const P_PROVIDER = String.UTF8.encode("tollgate.provider");
+const P_OPERATION = String.UTF8.encode("tollgate.operation");
+const P_STREAM = String.UTF8.encode("tollgate.stream");
+const P_REQUEST_TOKENS = String.UTF8.encode("tollgate.request_tokens");
+const P_MODEL = String.UTF8.encode("tollgate.model");
+const P_USAGE = String.UTF8.encode("tollgate.usage");
+const P_COST = String.UTF8.encode("tollgate.cost_micro_usd");
+const V_TRUE = String.UTF8.encode("true");
+const V_FALSE = String.UTF8.encode("false");
+const H_BEDROCK_INPUT = String.UTF8.encode("x-amzn-bedrock-input-token-count");
+const H_BEDROCK_OUTPUT = String.UTF8.encode("x-amzn-bedrock-output-token-count");
+const H_BEDROCK_CACHE_READ = String.UTF8.encode("x-amzn-bedrock-cache-read-input-token-count");
+const H_BEDROCK_CACHE_WRITE = String.UTF8.encode("x-amzn-bedrock-cache-write-input-token-count");
+
+const NAME_SLOTS = 32;
+const providerUtf8 = new StaticArray<ArrayBuffer | null>(NAME_SLOTS);
+const operationUtf8 = new StaticArray<ArrayBuffer | null>(NAME_SLOTS);
+
+function providerBytes(p: Provider): ArrayBuffer {
+  const i = <i32>p;
+  if (i < 0 || i >= NAME_SLOTS) return String.UTF8.encode(providerName(p));
+  let b = unchecked(providerUtf8[i]);
+  if (b === null) {
+    b = String.UTF8.encode(providerName(p));
+    unchecked(providerUtf8[i] = b);
+  }
+  return b;
+}
+
+function operationBytes(o: Operation): ArrayBuffer {
+  const i = <i32>o;
+  if (i < 0 || i >= NAME_SLOTS) return String.UTF8.encode(operationName(o));
+  let b = unchecked(operationUtf8[i]);
+  if (b === null) {
+    b = String.UTF8.encode(operationName(o));
+    unchecked(operationUtf8[i] = b);
+  }
+  return b;
+}
+
+/** Vendors rule 7 would have called Azure OpenAI had an `api-key` header been present. */
+function mayBeAzureByApiKey(p: Provider): bool {
+  return p == Provider.Mistral || p == Provider.Groq || p == Provider.DeepSeek || p == Provider.Together ||
+    p == Provider.OpenRouter || p == Provider.OpenAICompatible || p == Provider.Ollama;
+}
+
+// JSON writers for the published values, reused: each document is written and handed to the
+// host within one callback (set_property copies), so nothing is kept across callbacks.
+let small: JsonWriter | null = null;
+let large: JsonWriter | null = null;
+
+function smallWriter(): JsonWriter {
+  let w = small;
+  if (w === null) {
+    w = new JsonWriter(512);
+    small = w;
+  } else {
+    w.reset();
+  }
+  return w;
+}
+
+function modelWriter(): JsonWriter {
+  let w = large;
+  if (w === null) {
+    w = new JsonWriter(1200);
+    large = w;
+  } else {
+    w.reset();
+  }
+  return w;
+}
+
+// The rewritten chunk is built and handed to the host (set_buffer copies) within one
+// on_response_body, so one buffer per VM serves every stream; it keeps its grown capacity.
+let rewriteOut: ByteBuffer | null = null;
+
+function rewriteBuffer(cap: usize): ByteBuffer {
+  let b = rewriteOut;
+  if (b === null || b.max != min<usize>(cap, BYTE_BUFFER_MAX_CAP)) {
+    b = new ByteBuffer(cap, 4096);
+    rewriteOut = b;
+  }
+  return b;
+}
+
+function publish(path: ArrayBuffer, w: JsonWriter): void {
   if (!w.ok) return;
-  const path = String.UTF8.encode(name);
   setPropertyRaw(changetype<usize>(path), <usize>path.byteLength, w.ptr, w.length);
 }
 
-function publishString(name: string, value: string): void {
-  const path = String.UTF8.encode(name);
-  const v = String.UTF8.encode(value);
-  setPropertyRaw(changetype<usize>(path), <usize>path.byteLength, changetype<usize>(v), <usize>v.byteLength);
+function publishBytes(path: ArrayBuffer, value: ArrayBuffer): void {
+  setPropertyRaw(changetype<usize>(path), <usize>path.byteLength, changetype<usize>(value), <usize>value.byteLength);
 }
