@@ -140,11 +140,19 @@ function spacePiece(p: usize): usize {
   let lastStart = p;
   let afterNewline: usize = 0;
   while (p < inputEnd) {
+    const b = <u32>load<u8>(p);
+    if (b < 0x80) {
+      // ASCII, the bulk of indentation and blank lines: no decode call.
+      if (classOf(b) != C_WS) break;
+      lastStart = p;
+      p++;
+      if (b == 0x0a || b == 0x0d) afterNewline = p;
+      continue;
+    }
     const cp = decodeAt(p);
     if (classOf(cp) != C_WS) break;
     lastStart = p;
     p += cpLen;
-    if (cp == 0x0a || cp == 0x0d) afterNewline = p;
   }
   // \s* backtracks until [\r\n]+ can match: the piece ends after the run's last newline.
   if (afterNewline != 0) return afterNewline;
@@ -201,11 +209,14 @@ function wordLower(s: usize): usize {
   let lastLowerLen: usize = 0;
   let kAfter: u32 = C_WS;
   while (q < inputEnd) {
-    const cp = decodeAt(q);
-    const k = classOf(cp);
+    const b = <u32>load<u8>(q);
+    let k: u32;
+    let l: usize = 1;
+    if (b < 0x80) k = classOf(b); // most words are ASCII: no decode call
+    else { k = classOf(decodeAt(q)); l = cpLen; }
     if (!inSet(k, SET_UPPER)) { kAfter = k; break; }
-    if (inSet(k, SET_LOWER)) { lastLower = q; lastLowerLen = cpLen; }
-    q += cpLen;
+    if (inSet(k, SET_LOWER)) { lastLower = q; lastLowerLen = l; }
+    q += l;
   }
   // Just after the U* run: only Ll is LOWER without being UPPER.
   if (q < inputEnd && kAfter == C_LL) return runOf(q, SET_LOWER);
