@@ -53,16 +53,25 @@ export class BodyBuffer {
 }
 
 /** What getBuffer() hands the hostcalls: readable bytes, and a mutable instance if any. */
-export interface BufferView {
-  bytes(): Uint8Array;
-  /** undefined for immutable buffers (configuration, callout bodies); null for "no instance". */
-  mutable: BodyBuffer | null | undefined;
+export class BufferView {
+  constructor(
+    private readonly data: Uint8Array | null,
+    /** undefined for immutable buffers (configuration, callout bodies); null for "no instance". */
+    readonly mutable: BodyBuffer | null | undefined,
+  ) {}
+
+  bytes(): Uint8Array {
+    // A mutable buffer is read at call time: edits made since the view was taken are visible.
+    return this.mutable ? this.mutable.data : (this.data ?? EMPTY);
+  }
 }
 
+const EMPTY = new Uint8Array(0);
+
 export function constBuffer(data: Uint8Array): BufferView {
-  return { bytes: () => data, mutable: undefined };
+  return new BufferView(data, undefined);
 }
 
 export function bodyBuffer(b: BodyBuffer | null): BufferView {
-  return { bytes: () => (b ? b.data : new Uint8Array(0)), mutable: b };
+  return new BufferView(null, b);
 }

@@ -9,23 +9,21 @@ const dec = new TextDecoder();
 export function toByteString(s: string): string {
   // Fast path: ASCII text is already its own byte string.
   if (/^[\x00-\x7f]*$/.test(s)) return s;
-  return String.fromCharCode(...enc.encode(s));
+  return Buffer.from(enc.encode(s)).toString("latin1");
 }
 
 export function fromByteString(s: string): string {
   if (/^[\x00-\x7f]*$/.test(s)) return s;
-  const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0));
-  return dec.decode(bytes);
+  return dec.decode(Buffer.from(s, "latin1"));
 }
 
 export function byteStringToBytes(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+  // latin1 is exactly one byte per char code below 256, which is all a byte string holds.
+  return Buffer.from(s, "latin1");
 }
 
 export function bytesToByteString(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 function lower(key: string): string {

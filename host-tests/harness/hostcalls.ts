@@ -14,7 +14,7 @@ const R = WasmResult;
 export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: any[]) => any> {
   /** The context a hostcall acts on; throws if called with no context (start section, malloc). */
   const ctx = (): HostContext => {
-    const id = vm.effectiveId((i) => rt.contexts.has(i));
+    const id = vm.effectiveId(rt.isLive);
     const c = rt.contexts.get(id);
     if (!c) throw new HostTrap("hostcall without a context");
     return c;
@@ -40,7 +40,7 @@ export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: an
     proxy_log(level: number, ptr: number, len: number) {
       if (level > 5) return R.BadArgument;
       // Start functions and malloc log on the VM context (id 0), which has no plugin.
-      rt.log(rt.contexts.get(vm.effectiveId((i) => rt.contexts.has(i))) ?? null, level, vm.text(ptr, len));
+      rt.log(rt.contexts.get(vm.effectiveId(rt.isLive)) ?? null, level, vm.text(ptr, len));
       return R.Ok;
     },
     proxy_get_log_level(ret: number) {
@@ -56,7 +56,7 @@ export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: an
     proxy_get_status(retCode: number, retPtr: number, retLen: number) {
       const root = ctx().root;
       if (!vm.setU32(retCode, root.statusCode)) return R.InvalidMemoryAccess;
-      return vm.writeResult(new TextEncoder().encode(root.statusMessage), retPtr, retLen);
+      return vm.writeResult(Buffer.from(root.statusMessage, "utf8"), retPtr, retLen);
     },
 
     // ---- buffers ----

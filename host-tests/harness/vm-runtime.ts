@@ -31,6 +31,8 @@ export interface HostServices {
 export class VmServices {
   readonly vm: WasmVm;
   readonly contexts = new Map<number, HostContext>();
+  /** Bound once: the hostcalls ask it on every call, and a fresh closure per call is not free. */
+  readonly isLive = (id: number): boolean => this.contexts.has(id);
   readonly roots = new Map<string, RootContext>();
   private metricNames = new Map<number, string>();
   /** Plugin that owns the VM-context logs (the first one started). */

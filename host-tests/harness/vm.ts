@@ -77,6 +77,8 @@ export interface VmCallbacks {
 
 type Fn = (...args: any[]) => any;
 
+const UTF8 = new TextDecoder();
+
 /**
  * Benchmarks time each guest callback here, around the wasm call alone (hostcalls it makes
  * included, harness bookkeeping excluded). Unset in normal runs: one null check per call.
@@ -279,7 +281,7 @@ export class WasmVm {
   }
 
   text(ptr: number, len: number): string {
-    return new TextDecoder().decode(this.bytes(ptr, len));
+    return UTF8.decode(this.bytes(ptr, len));
   }
 
   view(): DataView {

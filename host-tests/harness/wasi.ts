@@ -31,7 +31,7 @@ export function wasiImports(vm: WasmVm, rt: VmServices): Record<string, (...a: a
       let text = new TextDecoder().decode(Buffer.concat(parts));
       if (text.endsWith("\n")) text = text.slice(0, -1);
       // cpp-host writevImpl logs only `if (written)`: an empty write leaves no line.
-      if (total > 0) rt.log(rt.contexts.get(vm.effectiveId((i) => rt.contexts.has(i))) ?? null, fd === 1 ? 2 : 4, text);
+      if (total > 0) rt.log(rt.contexts.get(vm.effectiveId(rt.isLive)) ?? null, fd === 1 ? 2 : 4, text);
       vm.setU32(retWritten, total);
       return E.SUCCESS;
     },
