@@ -25,7 +25,10 @@ type Exports = {
   p_spans(): number;
   p_max_span(): number;
   p_busy(): number;
-  p_inflate(format: number, body: number, len: number, splits: number, nSplits: number, maxOut: bigint): number;
+  p_inflate(format: number, body: number, len: number, splits: number, nSplits: number, maxOut: bigint, keep: boolean): number;
+  p_out_count(): bigint;
+  p_out_crc(): number;
+  p_push_misuse(body: number, len: number): number;
 };
 
 let x: Exports;
@@ -43,15 +46,14 @@ beforeAll(async () => {
 
 type Run = { status: number; out: Uint8Array; spans: number; maxSpan: number; busy: number };
 
-function inflate(format: number, body: Uint8Array, splits: number[] = [], maxOut = 1n << 40n): Run {
+function inflate(format: number, body: Uint8Array, splits: number[] = [], maxOut = 1n << 40n, keep = true): Run {
   const bp = x.p_alloc(body.length);
   const sp = x.p_alloc(splits.length * 4);
   new Uint8Array(x.memory.buffer, bp, body.length).set(body);
-  new Uint32Array(x.memory.buffer.slice(0, 0)); // (no-op; keeps typed views fresh after growth)
   const dv = new DataView(x.memory.buffer);
   splits.forEach((s, i) => dv.setUint32(sp + i * 4, s, true));
   try {
-    const status = x.p_inflate(format, bp, body.length, sp, splits.length, maxOut);
+    const status = x.p_inflate(format, bp, body.length, sp, splits.length, maxOut, keep);
     const out = new Uint8Array(x.memory.buffer, x.p_out_ptr(), x.p_out_len()).slice();
     return { status, out, spans: x.p_spans(), maxSpan: x.p_max_span(), busy: x.p_busy() };
   } finally {
@@ -374,6 +376,24 @@ describe("output limit", () => {
     expect(r.maxSpan).toBeLessThanOrEqual(32768);
     expect(r.spans).toBeGreaterThanOrEqual(Math.ceil(10_000_000 / 32768));
     expect(inflate(FMT.gzip, bomb, [], 9_999_999n).status).toBe(ST.limit);
+  });
+  it("memory stays bounded: 10 MB out in 32 KiB spans without growing linear memory", () => {
+    inflate(FMT.gzip, bomb, [], 1n << 40n, false); // warm up (scratch buffers)
+    const before = x.memory.buffer.byteLength;
+    for (let k = 0; k < 3; k++) {
+      const r = inflate(FMT.gzip, bomb, randomSplits(bomb.length, prng(k)), 1n << 40n, false);
+      expect(r.status).toBe(ST.end);
+      expect(x.p_out_count()).toBe(10_000_000n);
+      expect(x.p_out_crc() >>> 0).toBe(crc32Reference(zeros));
+    }
+    expect(x.memory.buffer.byteLength).toBe(before);
+  });
+  it("refuses a push before the last chunk is drained, and after finish()", () => {
+    const p = x.p_alloc(bomb.length);
+    new Uint8Array(x.memory.buffer, p, bomb.length).set(bomb);
+    const r = x.p_push_misuse(p, bomb.length);
+    x.p_free(p);
+    expect(r).toBe(((-5 << 8) | (-5 & 0xff)));
   });
   it("stored blocks stop at the limit too", () => {
     const data = randomBytes(100000, prng(4));

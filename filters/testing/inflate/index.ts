@@ -3,8 +3,8 @@
 // appended to one output buffer read through p_out_ptr / p_out_len.
 export * from "../../sdk/dispatcher";
 import { RootContext, HttpContext, registerRootContext } from "../../sdk";
-import { ByteBuffer } from "../../lib/bytes";
-import { Inflater, INFLATE_DATA, INFLATE_NEED_MORE, INFLATE_ERR_BUSY } from "../../lib/inflate";
+import { ByteBuffer, crc32Update } from "../../lib/bytes";
+import { Inflater, INFLATE_DATA, INFLATE_NEED_MORE, INFLATE_ERR_BUSY, INFLATE_FORMAT_GZIP } from "../../lib/inflate";
 
 class InflateRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext | null {
@@ -24,6 +24,12 @@ export function p_out_len(): usize { return OUT.length; }
 let spans: i32 = 0;
 let maxSpan: usize = 0;
 let extraBusy: i32 = 0;
+let keepOut: bool = true;
+let outCount: u64 = 0;
+let outCrc: u32 = 0;
+/** Bytes and CRC-32 of the last run's output (kept or not). */
+export function p_out_count(): u64 { return outCount; }
+export function p_out_crc(): u32 { return outCrc; }
 /** DATA spans of the last run, the largest span, and how many pushes were refused as busy. */
 export function p_spans(): i32 { return spans; }
 export function p_max_span(): usize { return maxSpan; }
@@ -40,10 +46,11 @@ const MAX_STEPS: i32 = 1 << 24;
  * at the ascending offsets in the u32 array `splits`, then finish(). Each chunk is copied to a
  * scratch buffer poisoned once drained. Output goes to the output buffer (cleared first).
  * Returns the final status (INFLATE_END or an error), or -100 when the decoder does not settle.
+ * With keep false the output is only counted and checksummed (p_out_count, p_out_crc).
  */
-export function p_inflate(format: i32, body: usize, len: usize, splits: usize, nSplits: i32, maxOut: u64): i32 {
+export function p_inflate(format: i32, body: usize, len: usize, splits: usize, nSplits: i32, maxOut: u64, keep: bool): i32 {
   OUT.clear();
-  spans = 0; maxSpan = 0; extraBusy = 0;
+  spans = 0; maxSpan = 0; extraBusy = 0; keepOut = keep; outCount = 0; outCrc = 0;
   const inf = new Inflater(maxOut, format);
   if (scratchCap < len + 1) {
     if (scratch != 0) heap.free(scratch);
@@ -85,5 +92,21 @@ export function p_inflate(format: i32, body: usize, len: usize, splits: usize, n
 function collect(inf: Inflater): void {
   spans++;
   if (inf.outLen > maxSpan) maxSpan = inf.outLen;
-  OUT.append(inf.outPtr, inf.outLen);
+  outCount += inf.outLen;
+  outCrc = crc32Update(outCrc, inf.outPtr, inf.outLen);
+  if (keepOut) OUT.append(inf.outPtr, inf.outLen);
+}
+
+/**
+ * Misuse: a second push before the first chunk is drained, and a push after finish(), must both
+ * be refused with INFLATE_ERR_BUSY. Returns the two statuses as (second << 8) | (after finish & 0xFF).
+ */
+export function p_push_misuse(body: usize, len: usize): i32 {
+  const inf = new Inflater(1 << 30, INFLATE_FORMAT_GZIP);
+  inf.push(body, len);
+  const a = inf.push(body, len);
+  while (inf.next() == INFLATE_DATA) {}
+  inf.finish();
+  const b = inf.push(body, len);
+  return (a << 8) | (b & 0xFF);
 }
