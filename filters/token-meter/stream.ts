@@ -12,7 +12,7 @@ import {
   getCurrentTimeNanoseconds, getHeaderMapValueBytes, getHeaderMapValueRaw, setBufferBytes, setPropertyRaw, HeaderPair,
 } from "../sdk";
 import { BYTE_BUFFER_MAX_CAP, ByteBuffer } from "../lib/bytes/buffer";
-import { startsWithAscii } from "../lib/bytes";
+import { eqAsciiNoCase, startsWithAscii } from "../lib/bytes";
 import { JsonWriter } from "../lib/json-scan";
 import { NO_PRICE, providerFromName } from "../lib/pricing";
 import { ErrorKind, providerError } from "../lib/providers/errors";
@@ -23,10 +23,13 @@ import { readRequestBody, REQUEST_MALFORMED } from "../lib/providers/request";
 import { BodyFraming, FigureSource, Operation, Provider, Usage, operationName, providerName } from "../lib/providers/types";
 import { CompletionTextSink, framingFor, UsageMeter } from "../lib/providers/usage";
 import { countTokens } from "../lib/tokenizer";
+import { Inflater, INFLATE_DATA, INFLATE_FORMAT_GZIP, INFLATE_FORMAT_ZLIB } from "../lib/inflate";
 import { TokenMeterMetrics } from "./metrics";
 import { TokenMeterRoot } from "./root";
 
 const ALL: u32 = 0xffffffff;
+/** Decoded bytes read from one compressed response at most (a decompression-bomb guard). */
+const MAX_DECODED: u64 = 64 << 20;
 
 /** Keeps completion text (bounded) so output tokens can be counted when usage never comes. */
 class CompletionText extends CompletionTextSink {
@@ -67,6 +70,8 @@ export class TokenMeterStream extends HttpContext {
   private holdingHeaders: bool = false;
   /** Bytes of the buffered response already fed to the meter (a paused body is re-read whole). */
   private responseFed: usize = 0;
+  /** Decodes a compressed response for the meter only; the client gets the original bytes. */
+  private inflater: Inflater | null = null;
 
   constructor(contextId: u32, root: TokenMeterRoot) {
     super(contextId, root);
@@ -132,6 +137,13 @@ export class TokenMeterStream extends HttpContext {
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
     const config = this.meter.config;
+    const encoding = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-encoding");
+    if (encoding !== null) {
+      // Providers usually honour the dropped accept-encoding; some compress anyway.
+      if (eqAsciiNoCase(encoding.ptr, encoding.len, "gzip") || eqAsciiNoCase(encoding.ptr, encoding.len, "x-gzip")) this.inflater = new Inflater(MAX_DECODED, INFLATE_FORMAT_GZIP);
+      else if (eqAsciiNoCase(encoding.ptr, encoding.len, "deflate")) this.inflater = new Inflater(MAX_DECODED, INFLATE_FORMAT_ZLIB);
+      encoding.free();
+    }
     const meter = new UsageMeter(this.rec.provider, this.rec.operation, framing, config.maxEventBytes);
     meter.setStatus(this.status);
     if (this.rec.provider == Provider.Bedrock) this.feedBedrockHeaders(meter);
@@ -139,14 +151,14 @@ export class TokenMeterStream extends HttpContext {
     meter.sink = completion;
     this.usageMeter = meter;
     this.completion = completion;
-    if (this.hideUsage && framing == BodyFraming.Sse && this.status >= 200 && this.status < 300) {
+    if (this.hideUsage && this.inflater === null && framing == BodyFraming.Sse && this.status >= 200 && this.status < 300) {
       this.hider = new UsageChunkHider(config.maxEventBytes, config.maxJsonDepth);
       this.rewritten = rewriteBuffer(<usize>config.maxEventBytes * 4 + 65536);
       this.removeResponseHeader("content-length");
     }
     if (endOfStream) {
       this.finish();
-    } else if (config.responseHeaders && !this.rec.stream && framing == BodyFraming.Json && this.status >= 200 && this.status < 300) {
+    } else if (config.responseHeaders && this.inflater === null && !this.rec.stream && framing == BodyFraming.Json && this.status >= 200 && this.status < 300) {
       // Needs allow_on_headers_stop_iteration (Envoy >= 1.35), so that body callbacks keep coming
       // while the headers wait (CONFIG.md response_headers).
       this.holdingHeaders = true;
@@ -161,6 +173,12 @@ export class TokenMeterStream extends HttpContext {
     if (this.firstByteNs == 0 && bodySize > 0) this.firstByteNs = getCurrentTimeNanoseconds();
     if (this.holdingHeaders) return this.bufferForHeaders(meter, bodySize, endOfStream);
     const chunk = this.getResponseBodyBytes(0, bodySize);
+    if (this.inflater !== null) {
+      this.feedCompressed(meter, chunk, endOfStream);
+      if (chunk !== null) chunk.free();
+      if (endOfStream) this.finish();
+      return FilterDataStatus.Continue;
+    }
     if (chunk !== null) {
       meter.push(chunk.ptr, chunk.len);
       const hider = this.hider;
@@ -180,6 +198,19 @@ export class TokenMeterStream extends HttpContext {
     }
     if (endOfStream) this.finish();
     return FilterDataStatus.Continue;
+  }
+
+  /** Inflates a compressed chunk and meters what comes out; a bad stream stops being read. */
+  private feedCompressed(meter: UsageMeter, chunk: HostBytes | null, endOfStream: bool): void {
+    const inflater = this.inflater!;
+    if (chunk !== null && chunk.len > 0 && inflater.push(chunk.ptr, chunk.len) < 0) return;
+    if (endOfStream) inflater.finish();
+    // Drain fully: the inflater reads the chunk in place, and the chunk is freed after this.
+    for (;;) {
+      const r = inflater.next();
+      if (r != INFLATE_DATA) break;
+      meter.push(inflater.outPtr, inflater.outLen);
+    }
   }
 
   /** Non-streamed response with usage headers: hold the body, then write headers and release both. */
