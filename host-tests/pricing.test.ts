@@ -17,6 +17,7 @@ import {
   type Provider,
   type Usage,
 } from "./support/usage-oracle";
+import { index, bytesOf } from "./support/recordings-index";
 
 const WASM = resolve(__dirname, "../dist/pricing.wasm");
 const recordings = resolve(__dirname, "recordings");
@@ -179,16 +180,7 @@ describe("bundled table", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-interface IndexEntry {
-  name: string;
-  files: { response: string; request?: string };
-  request?: { method: string; uri: string; headers: Record<string, string[]> };
-  response: { status: number; content_type: string; headers: Record<string, string[]> };
-  inspect: { usage_paths: string[] };
-}
-const index: IndexEntry[] = JSON.parse(readFileSync(resolve(recordings, "index.json"), "utf8"));
 const withUsage = index.filter((e) => e.inspect.usage_paths.length > 0 && e.request);
-const bytesOf = (f: string) => new Uint8Array(readFileSync(resolve(recordings, f)));
 
 describe("recordings", () => {
   let priced = 0;

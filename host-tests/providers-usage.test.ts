@@ -8,7 +8,6 @@ import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   crc32,
-  recognise,
   reportedParts,
   sseEvents,
   usageFrom,
@@ -17,6 +16,7 @@ import {
   type Provider,
   type Recognition,
 } from "./support/usage-oracle";
+import { index, bytesOf, textOf, responseHeaders, recogniseEntry, type IndexEntry } from "./support/recordings-index";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WASM = join(here, "../dist/providers-usage.wasm");
@@ -111,32 +111,10 @@ function everySplit(c: Call): number {
 
 // ---- recordings ------------------------------------------------------------------------------
 
-interface IndexEntry {
-  name: string;
-  provider: string;
-  files: { response: string; request?: string };
-  request?: { method: string; uri: string; headers: Record<string, string[]> };
-  response: { status: number; content_type: string; headers: Record<string, string[]> };
-  inspect: { usage_paths: string[] };
-}
-const index: IndexEntry[] = JSON.parse(readFileSync(resolve(recordings, "index.json"), "utf8"));
 const withUsage = index.filter((e) => e.inspect.usage_paths.length > 0);
 const errors = index.filter((e) => e.response.status < 200 || e.response.status > 299);
-const bytesOf = (f: string) => new Uint8Array(readFileSync(resolve(recordings, f)));
 
-// As host-tests/usage-oracle.test.ts: bodies recorded gzip on the wire are stored decoded.
-function responseHeaders(e: IndexEntry): Array<[string, string]> {
-  const h: Array<[string, string]> = [[":status", String(e.response.status)]];
-  for (const [k, vs] of Object.entries(e.response.headers ?? {})) if (k !== "content-encoding") for (const v of vs) h.push([k, v]);
-  return h;
-}
 
-function recogniseEntry(e: IndexEntry): Recognition {
-  const url = new URL(e.request!.uri);
-  const headers: Array<[string, string]> = [[":authority", url.host]];
-  for (const [k, vs] of Object.entries(e.request!.headers)) for (const v of vs) headers.push([k, v]);
-  return recognise(e.request!.method, url.pathname + url.search, headers, e.files.request ? bytesOf(e.files.request) : null);
-}
 
 function callOf(e: IndexEntry, body = bytesOf(e.files.response)): Call {
   const r = recogniseEntry(e);

@@ -21,38 +21,15 @@ import {
   type Recognition,
   type Usage,
 } from "./support/usage-oracle";
+import { index, bytesOf, textOf, responseHeaders, recogniseEntry, type IndexEntry } from "./support/recordings-index";
 
 const recordings = resolve(__dirname, "recordings");
 const prices: PriceTable = JSON.parse(readFileSync(resolve(__dirname, "../filters/token-meter/prices.json"), "utf8"));
 
-interface IndexEntry {
-  name: string;
-  provider: string;
-  files: { response: string; request?: string };
-  request?: { method: string; uri: string; headers: Record<string, string[]> };
-  response: { status: number; content_type: string; headers: Record<string, string[]> };
-  inspect: { usage_paths: string[] };
-}
-const index: IndexEntry[] = JSON.parse(readFileSync(resolve(recordings, "index.json"), "utf8"));
 const withUsage = index.filter((e) => e.inspect.usage_paths.length > 0);
 
-const bytesOf = (f: string) => new Uint8Array(readFileSync(resolve(recordings, f)));
-const textOf = (f: string) => readFileSync(resolve(recordings, f), "utf8");
 
-function responseHeaders(e: IndexEntry): Headers {
-  const h: Array<[string, string]> = [[":status", String(e.response.status)]];
-  // Bodies recorded gzip on the wire are stored decompressed; their recorded content-encoding
-  // would describe bytes we do not have.
-  for (const [k, vs] of Object.entries(e.response.headers ?? {})) if (k !== "content-encoding") for (const v of vs) h.push([k, v]);
-  return h;
-}
 
-function recogniseEntry(e: IndexEntry): Recognition {
-  const url = new URL(e.request!.uri);
-  const headers: Array<[string, string]> = [[":authority", url.host]];
-  for (const [k, vs] of Object.entries(e.request!.headers)) for (const v of vs) headers.push([k, v]);
-  return recognise(e.request!.method, url.pathname + url.search, headers, e.files.request ? bytesOf(e.files.request) : null);
-}
 
 function oracle(e: IndexEntry): Usage | null {
   const r = recogniseEntry(e);
