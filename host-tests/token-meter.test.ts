@@ -3,6 +3,7 @@
 import { getEncoding } from "js-tiktoken";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Exchange, ExchangeResult } from "./harness/api";
 import { ConfigRejectedError } from "./harness/index";
@@ -119,6 +120,22 @@ function chat(body: Uint8Array, response: Uint8Array, extra: Partial<Exchange["r
     response: { status: 200, headers: [["content-type", "text/event-stream"]], body: response, ...extra },
   };
 }
+
+describe("compressed responses", () => {
+  it.each([["gzip", gzipSync], ["deflate", deflateSync]] as const)("meters a %s body the provider sent anyway, passing the client the original bytes", async (encoding, compress) => {
+    const plain = rec("anthropic/messages-stream-thinking.sse");
+    const wire = new Uint8Array(compress(plain));
+    const r = await host.exchange({
+      request: { method: "POST", path: "/v1/messages", authority: "api.anthropic.com", headers: [["content-type", "application/json"]], body: rec("anthropic/messages-stream-thinking.request.json") },
+      response: { status: 200, headers: [["content-type", "text/event-stream"], ["content-encoding", encoding]], body: wire, chunks: [5, 300, 1000] },
+    });
+    expect(Buffer.from(r.downstreamResponse!.body).equals(Buffer.from(wire))).toBe(true);
+    const want = usageFrom("anthropic", "messages", [], plain, "text/event-stream")!;
+    const got = JSON.parse(state(r)["tollgate.usage"]);
+    expect(figures(got)).toEqual(figures(want));
+    expect(got.source.output).toBe("reported");
+  });
+});
 
 describe("include_usage", () => {
   it("is injected into a streaming request and hidden from a client that did not ask for it", async () => {
