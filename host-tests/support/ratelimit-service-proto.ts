@@ -1,0 +1,143 @@
+// The slice of Envoy's rate limit service API (envoy.service.ratelimit.v3, rls.proto) that the
+// test rate-limit service and its clients need, as protobufjs types built from proto text.
+// Field numbers follow envoyproxy/envoy api/envoy/service/ratelimit/v3/rls.proto and
+// api/envoy/extensions/common/ratelimit/v3/ratelimit.proto; messages we do not use (Quota,
+// dynamic_metadata, raw_body) are left out, which protobuf decoders skip on the wire.
+// The google.protobuf wrappers are declared locally with their wire shape so no
+// well-known-type loading is needed.
+import protobuf from "protobufjs";
+
+const PROTO = `
+syntax = "proto3";
+package tollgate.rls;
+
+message UInt64Value { uint64 value = 1; }
+message Duration { int64 seconds = 1; int32 nanos = 2; }
+message HeaderValue { string key = 1; string value = 2; }
+
+message RateLimitDescriptor {
+  message Entry { string key = 1; string value = 2; }
+  message RateLimitOverride { uint32 requests_per_unit = 1; int32 unit = 2; }
+  repeated Entry entries = 1;
+  RateLimitOverride limit = 2;
+  UInt64Value hits_addend = 3;
+}
+
+message RateLimitRequest {
+  string domain = 1;
+  repeated RateLimitDescriptor descriptors = 2;
+  uint32 hits_addend = 3;
+}
+
+message RateLimitResponse {
+  message RateLimit {
+    uint32 requests_per_unit = 1;
+    int32 unit = 2;
+    string name = 3;
+  }
+  message DescriptorStatus {
+    int32 code = 1;
+    RateLimit current_limit = 2;
+    uint32 limit_remaining = 3;
+    Duration duration_until_reset = 4;
+  }
+  int32 overall_code = 1;
+  repeated DescriptorStatus statuses = 2;
+  repeated HeaderValue response_headers_to_add = 3;
+  repeated HeaderValue request_headers_to_add = 4;
+}
+`;
+
+const root = protobuf.parse(PROTO, { keepCase: true }).root;
+const RequestType = root.lookupType("tollgate.rls.RateLimitRequest");
+const ResponseType = root.lookupType("tollgate.rls.RateLimitResponse");
+
+/** RateLimitResponse.Code. */
+export const Code = { UNKNOWN: 0, OK: 1, OVER_LIMIT: 2 } as const;
+
+/** RateLimitResponse.RateLimit.Unit (WEEK = 7 was added after YEAR = 6). */
+export const Unit = { UNKNOWN: 0, SECOND: 1, MINUTE: 2, HOUR: 3, DAY: 4, MONTH: 5, YEAR: 6, WEEK: 7 } as const;
+export type UnitName = keyof typeof Unit;
+
+export const SHOULD_RATE_LIMIT_PATH = "/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit";
+
+export interface DescriptorEntry {
+  key: string;
+  value: string;
+}
+
+export interface RateLimitDescriptor {
+  entries: DescriptorEntry[];
+  /** Request-side limit override (envoy's RateLimitOverride). */
+  limit?: { requests_per_unit: number; unit: number };
+  /** google.protobuf.UInt64Value: absent = use the request's hits_addend; present (even 0) = used as is. */
+  hits_addend?: { value: number };
+}
+
+export interface RateLimitRequest {
+  domain: string;
+  descriptors: RateLimitDescriptor[];
+  /** 0 (absent on the wire) means 1 to the service. */
+  hits_addend?: number;
+}
+
+export interface CurrentLimit {
+  requests_per_unit: number;
+  unit: number;
+  name?: string;
+}
+
+export interface DescriptorStatus {
+  code: number;
+  current_limit?: CurrentLimit;
+  limit_remaining: number;
+  duration_until_reset?: { seconds: number; nanos: number };
+}
+
+export interface RateLimitResponse {
+  overall_code: number;
+  statuses: DescriptorStatus[];
+  response_headers_to_add?: { key: string; value: string }[];
+  request_headers_to_add?: { key: string; value: string }[];
+}
+
+// Numbers as JS numbers (counts stay far below 2^53); scalars with defaults so a decoded
+// limit_remaining of 0 reads as 0, but absent sub-messages stay undefined (presence matters).
+const TO_OBJECT = { longs: Number, enums: Number, defaults: false, arrays: true } as const;
+
+function withScalarDefaults<T>(obj: Record<string, unknown>, defaults: Record<string, unknown>): T {
+  return { ...defaults, ...obj } as T;
+}
+
+export function encodeRateLimitRequest(req: RateLimitRequest): Uint8Array {
+  return RequestType.encode(RequestType.fromObject(req)).finish();
+}
+
+export function decodeRateLimitRequest(bytes: Uint8Array): RateLimitRequest {
+  const obj = RequestType.toObject(RequestType.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+  const req = withScalarDefaults<RateLimitRequest>(obj, { domain: "", descriptors: [], hits_addend: 0 });
+  req.descriptors = req.descriptors.map((d) => ({
+    ...d,
+    entries: (d.entries ?? []).map((e) => ({ key: e.key ?? "", value: e.value ?? "" })),
+    ...(d.hits_addend ? { hits_addend: { value: d.hits_addend.value ?? 0 } } : {}),
+  }));
+  return req;
+}
+
+export function encodeRateLimitResponse(res: RateLimitResponse): Uint8Array {
+  return ResponseType.encode(ResponseType.fromObject(res)).finish();
+}
+
+export function decodeRateLimitResponse(bytes: Uint8Array): RateLimitResponse {
+  const obj = ResponseType.toObject(ResponseType.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+  const res = withScalarDefaults<RateLimitResponse>(obj, { overall_code: 0, statuses: [] });
+  res.statuses = res.statuses.map((s) => {
+    const status = withScalarDefaults<DescriptorStatus>(s as unknown as Record<string, unknown>, { code: 0, limit_remaining: 0 });
+    if (status.current_limit) status.current_limit = withScalarDefaults(status.current_limit as unknown as Record<string, unknown>, { requests_per_unit: 0, unit: 0 });
+    if (status.duration_until_reset) status.duration_until_reset = withScalarDefaults(status.duration_until_reset as unknown as Record<string, unknown>, { seconds: 0, nanos: 0 });
+    return status;
+  });
+  // Absent repeated fields read as absent, not as [] (keeps deep equality on what was sent).
+  for (const k of ["response_headers_to_add", "request_headers_to_add"] as const) if (res[k]?.length === 0) delete res[k];
+  return res;
+}
