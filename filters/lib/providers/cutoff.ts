@@ -1,0 +1,202 @@
+// The stream cutter: counts a streamed completion's output as its body passes and says where
+// to end it once an allowance is exceeded, then writes the provider's own terminal events so
+// the official SDKs finish the stream normally with a "length"/"max_tokens" reason.
+// Specification and per-dialect choices: CUTOFF.md beside this file.
+//
+// The body itself is never held: push() only reports an offset and the filter emits bytes at
+// once. What is held is the framer's unfinished unit (capped by maxEventBytes) and a few
+// identity fields for the terminal events. Units are found by the shared framers, so the cut
+// falls on the same byte of the stream however it was split into chunks.
+import { Provider, Operation, BodyFraming } from "./types";
+import {
+  SseFramer, NdjsonFramer, EventStreamFramer, JsonArrayFramer, FRAME_UNIT, FRAME_NEED_MORE, FRAME_END,
+} from "../framing";
+import { ByteBuffer, eqAscii, isAsciiSpace } from "../bytes";
+import { OutputCounter } from "./cutoff-count";
+import { CutDialect } from "./cutoff-dialect";
+import { OpenAIChatCut, ResponsesCut } from "./cutoff-openai";
+import { AnthropicCut } from "./cutoff-anthropic";
+import { GeminiCut } from "./cutoff-gemini";
+import { ConverseStreamCut } from "./cutoff-bedrock";
+import { OllamaCut } from "./cutoff-ollama";
+
+export { ENCODING_NONE } from "./cutoff-count";
+
+/** push() result while the allowance is not exceeded. */
+export const CUT_NOT_YET: isize = -1;
+
+// The framers keep their read position to themselves; these expose where a unit ended.
+class SseAt extends SseFramer { get at(): usize { return this.pos; } }
+class NdjsonAt extends NdjsonFramer { get at(): usize { return this.pos; } }
+class EventStreamAt extends EventStreamFramer { get at(): usize { return this.pos; } }
+class JsonArrayAt extends JsonArrayFramer { get at(): usize { return this.pos; } }
+
+const F_NONE = 0, F_SSE = 1, F_NDJSON = 2, F_EVENTSTREAM = 3, F_ARRAY = 4;
+
+export class StreamCutter {
+  readonly supported: bool;
+  readonly provider: Provider;
+  readonly operation: Operation;
+  private counter: OutputCounter;
+  private dialect: CutDialect | null = null;
+  private kind: i32 = F_NONE;
+  private sse: SseAt | null = null;
+  private nd: NdjsonAt | null = null;
+  private es: EventStreamAt | null = null;
+  private ja: JsonArrayAt | null = null;
+  // JSON-array streams: decided on the first non-blank byte (an error object is no array).
+  private arrayChecked: bool = false;
+  private cut: bool = false;
+  private owesLf: bool = false;
+  /** Units that broke their framing (over maxEventBytes, bad CRC, malformed). */
+  badUnits: u32 = 0;
+
+  constructor(provider: Provider, operation: Operation, framing: BodyFraming, encoding: i32, maxEventBytes: usize) {
+    this.provider = provider;
+    this.operation = operation;
+    const counter = new OutputCounter(encoding);
+    this.counter = counter;
+    let d: CutDialect | null = null;
+    let kind = F_NONE;
+    if (operation == Operation.ChatCompletions || operation == Operation.Completions) {
+      if (framing == BodyFraming.Sse) { d = new OpenAIChatCut(counter, operation == Operation.Completions); kind = F_SSE; }
+    } else if (operation == Operation.Responses) {
+      if (framing == BodyFraming.Sse) { d = new ResponsesCut(counter); kind = F_SSE; }
+    } else if (operation == Operation.Messages) {
+      if (framing == BodyFraming.Sse) { d = new AnthropicCut(counter); kind = F_SSE; }
+    } else if (operation == Operation.StreamGenerateContent) {
+      if (framing == BodyFraming.Sse) { d = new GeminiCut(counter, false); kind = F_SSE; }
+      else if (framing == BodyFraming.JsonArray) { d = new GeminiCut(counter, true); kind = F_ARRAY; }
+    } else if (operation == Operation.ConverseStream) {
+      if (framing == BodyFraming.EventStream) { d = new ConverseStreamCut(counter); kind = F_EVENTSTREAM; }
+    } else if (operation == Operation.OllamaChat || operation == Operation.OllamaGenerate) {
+      // Ollama streams NDJSON under application/json too.
+      if (framing == BodyFraming.Ndjson || framing == BodyFraming.Json) {
+        d = new OllamaCut(counter, operation == Operation.OllamaGenerate);
+        kind = F_NDJSON;
+      }
+    }
+    this.dialect = d;
+    this.kind = kind;
+    this.supported = d !== null;
+    const m = max<usize>(maxEventBytes, 16);
+    if (kind == F_SSE) this.sse = new SseAt(m);
+    else if (kind == F_NDJSON) this.nd = new NdjsonAt(m);
+    else if (kind == F_EVENTSTREAM) this.es = new EventStreamAt(m);
+    else if (kind == F_ARRAY) this.ja = new JsonArrayAt(m);
+  }
+
+  /** Output tokens counted so far (or estimated, with ENCODING_NONE). */
+  get outputTokens(): i64 { return this.counter.tokens; }
+  /** Decoded UTF-8 bytes of output text so far. */
+  get outputBytes(): u64 { return this.counter.bytes; }
+  /** Whether push() has returned a cut. */
+  get isCut(): bool { return this.cut; }
+
+  /**
+   * Feeds one chunk (any split). Returns CUT_NOT_YET (-1) while the allowance holds; else how
+   * many bytes of this chunk, from its start, to pass on: they end on the boundary of the
+   * first complete unit after which outputTokens > max(allowance, 0). Once cut, every later
+   * chunk returns 0. A unit still incomplete when the stream ends never causes a cut.
+   */
+  push(ptr: usize, len: usize, allowance: i64): isize {
+    if (this.cut) return 0;
+    if (!this.supported || len == 0) return CUT_NOT_YET;
+    const limit = max<i64>(allowance, 0);
+    const kind = this.kind;
+    if (kind == F_SSE) return this.pushSse(ptr, len, limit);
+    if (kind == F_NDJSON) return this.pushNdjson(ptr, len, limit);
+    if (kind == F_EVENTSTREAM) return this.pushEventStream(ptr, len, limit);
+    return this.pushArray(ptr, len, limit);
+  }
+
+  /** Appends the bytes that end the stream (nothing when unsupported). */
+  terminate(out: ByteBuffer): void {
+    const d = this.dialect;
+    if (d === null) return;
+    if (this.owesLf) out.appendByte(0x0A);
+    d.terminate(out);
+  }
+
+  // Each loop reads every unit the chunk completes; after a cut the framer is left undrained,
+  // which is fine: nothing is pushed to it again.
+  private pushSse(ptr: usize, len: usize, limit: i64): isize {
+    const f = this.sse!;
+    const d = this.dialect!;
+    f.push(ptr, len);
+    while (true) {
+      const r = f.next();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      // `data: [DONE]` and other non-JSON data simply match nothing.
+      d.unit(f.dataPtr, f.dataLenOut, f.eventPtr, f.eventLen);
+      if (this.crossed(limit)) {
+        // A CRLF blank line dispatches at its CR; its LF may be in the next chunk, so the
+        // terminal supplies it (parsers that split on "\r\n\r\n", as Google's does, need it).
+        const at = f.at;
+        this.owesLf = at > 0 && load<u8>(ptr + at - 1) == 0x0D;
+        return <isize>at;
+      }
+    }
+    return CUT_NOT_YET;
+  }
+
+  private pushNdjson(ptr: usize, len: usize, limit: i64): isize {
+    const f = this.nd!;
+    const d = this.dialect!;
+    f.push(ptr, len);
+    while (true) {
+      const r = f.next();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      d.unit(f.linePtr, f.lineLen, 0, 0);
+      if (this.crossed(limit)) return <isize>f.at;
+    }
+    return CUT_NOT_YET;
+  }
+
+  private pushEventStream(ptr: usize, len: usize, limit: i64): isize {
+    const f = this.es!;
+    const d = this.dialect!;
+    f.push(ptr, len);
+    while (true) {
+      const r = f.next();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      // Exceptions are frames too; only events carry output.
+      if (!eqAscii(f.messageTypePtr, f.messageTypeLen, "event")) continue;
+      d.unit(f.payloadPtr, f.payloadLen, f.eventTypePtr, f.eventTypeLen);
+      if (this.crossed(limit)) return <isize>f.at;
+    }
+    return CUT_NOT_YET;
+  }
+
+  private pushArray(ptr: usize, len: usize, limit: i64): isize {
+    if (!this.arrayChecked) {
+      let i: usize = 0;
+      while (i < len && isAsciiSpace(load<u8>(ptr + i))) i++;
+      if (i == len) return CUT_NOT_YET;
+      this.arrayChecked = true;
+      // A lone object (an error) has no array to continue: never cut it.
+      if (load<u8>(ptr + i) != 0x5B) { this.kind = F_NONE; this.ja = null; }
+    }
+    const f = this.ja;
+    if (f === null) return CUT_NOT_YET;
+    const d = this.dialect!;
+    f.push(ptr, len);
+    while (true) {
+      const r = f.next();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      d.unit(f.elementPtr, f.elementLen, 0, 0);
+      if (this.crossed(limit)) return <isize>f.at;
+    }
+    return CUT_NOT_YET;
+  }
+
+  private crossed(limit: i64): bool {
+    if (this.counter.tokens <= limit) return false;
+    this.cut = true;
+    return true;
+  }
+}
