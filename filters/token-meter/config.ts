@@ -1,6 +1,6 @@
 // token-meter configuration (CONFIG.md, config.schema.json): read once per configure from the
 // string-based config parser; everything the hot path needs is turned into plain fields here.
-import { JsonKind, JsonValue } from "../lib/json";
+import { ConfigReader, JsonKind, JsonValue } from "../lib/json";
 
 export class RouteOverride {
   pathPrefix: string = "";
@@ -34,64 +34,16 @@ export class ConfigResult {
   error: string = "";
 }
 
-class Reader {
-  result: ConfigResult = new ConfigResult();
-
-  fail(path: string, why: string): bool {
-    if (this.result.error.length == 0) {
-      this.result.errorPath = path;
-      this.result.error = why;
-    }
-    return false;
-  }
-
-  object(v: JsonValue | null, path: string, allowed: string[]): bool {
-    if (v === null) return true;
-    if (v.kind != JsonKind.Object) return this.fail(path, "must be an object");
-    for (let i = 0; i < v.length; i++) {
-      const k = v.keyAt(i);
-      if (!allowed.includes(k)) return this.fail(path + "." + k, "is not a known field");
-    }
-    return true;
-  }
-
-  bool(v: JsonValue | null, path: string, fallback: bool): bool {
-    if (v === null) return fallback;
-    if (v.kind != JsonKind.Bool) {
-      this.fail(path, "must be true or false");
-      return fallback;
-    }
-    return v.bool;
-  }
-
-  u32(v: JsonValue | null, path: string, fallback: u32, min: u32, max: u32): u32 {
-    if (v === null) return fallback;
-    if (!v.isInteger || v.num < <f64>min || v.num > <f64>max) {
-      this.fail(path, "must be an integer from " + min.toString() + " to " + max.toString());
-      return fallback;
-    }
-    return <u32>v.num;
-  }
-
-  str(v: JsonValue | null, path: string, fallback: string): string {
-    if (v === null) return fallback;
-    if (v.kind != JsonKind.String) {
-      this.fail(path, "must be a string");
-      return fallback;
-    }
-    return v.str;
-  }
-}
-
 const PROVIDERS: string[] = [
   "openai", "azure-openai", "mistral", "groq", "deepseek", "together", "openrouter",
   "openai-compatible", "anthropic", "gemini", "vertex-ai", "bedrock", "ollama", "none",
 ];
 
 export function readConfig(root: JsonValue): ConfigResult {
-  const r = new Reader();
+  const r = new ConfigReader();
+  const out = new ConfigResult();
   const c = new TokenMeterConfig();
-  if (!r.object(root, "$", ["routes", "include_usage", "prompt_counting", "completion_counting", "limits", "on_bad_input", "pricing", "response_headers", "metrics"])) return r.result;
+  if (!r.object(root, "$", ["routes", "include_usage", "prompt_counting", "completion_counting", "limits", "on_bad_input", "pricing", "response_headers", "metrics"])) return failed(r, out);
 
   const routes = root.get("routes");
   if (routes !== null) {
@@ -154,6 +106,13 @@ export function readConfig(root: JsonValue): ConfigResult {
     c.metricsPrefix = r.str(m.get("prefix"), "$.metrics.prefix", c.metricsPrefix);
   }
 
-  if (r.result.error.length == 0) r.result.config = c;
-  return r.result;
+  if (!r.ok) return failed(r, out);
+  out.config = c;
+  return out;
+}
+
+function failed(r: ConfigReader, out: ConfigResult): ConfigResult {
+  out.errorPath = r.errorPath;
+  out.error = r.error;
+  return out;
 }

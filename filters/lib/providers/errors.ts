@@ -16,10 +16,32 @@ export const enum ErrorKind {
   InvalidRequest = 0,
   RateLimited = 1,
   InsufficientQuota = 2,
+  /** A dependency of the gateway is down (503). */
+  Unavailable = 3,
 }
 
 function googleStatus(kind: ErrorKind): string {
+  if (kind == ErrorKind.Unavailable) return "UNAVAILABLE";
   return kind == ErrorKind.InvalidRequest ? "INVALID_ARGUMENT" : "RESOURCE_EXHAUSTED";
+}
+
+function anthropicType(kind: ErrorKind): string {
+  if (kind == ErrorKind.InvalidRequest) return "invalid_request_error";
+  return kind == ErrorKind.Unavailable ? "api_error" : "rate_limit_error";
+}
+
+function openaiType(kind: ErrorKind): string {
+  switch (kind) {
+    case ErrorKind.InvalidRequest: return "invalid_request_error";
+    case ErrorKind.RateLimited: return "rate_limit_error";
+    case ErrorKind.InsufficientQuota: return "insufficient_quota";
+    default: return "server_error";
+  }
+}
+
+function bedrockType(kind: ErrorKind): string {
+  if (kind == ErrorKind.InvalidRequest) return "ValidationException";
+  return kind == ErrorKind.Unavailable ? "ServiceUnavailableException" : "ThrottlingException";
 }
 
 export function providerError(provider: Provider, httpStatus: i32, kind: ErrorKind, message: string): ProviderError {
@@ -29,7 +51,7 @@ export function providerError(provider: Provider, httpStatus: i32, kind: ErrorKi
   if (provider == Provider.Anthropic) {
     w.key("type").string("error");
     w.key("error").beginObject();
-    w.key("type").string(kind == ErrorKind.InvalidRequest ? "invalid_request_error" : "rate_limit_error");
+    w.key("type").string(anthropicType(kind));
     writeMessage(w, message);
     w.endObject();
   } else if (provider == Provider.Gemini || provider == Provider.VertexAI) {
@@ -40,15 +62,16 @@ export function providerError(provider: Provider, httpStatus: i32, kind: ErrorKi
     w.endObject();
   } else if (provider == Provider.Bedrock) {
     writeMessage(w, message);
-    out.errorTypeHeader = kind == ErrorKind.InvalidRequest ? "ValidationException" : "ThrottlingException";
+    out.errorTypeHeader = bedrockType(kind);
   } else {
     w.key("error").beginObject();
     writeMessage(w, message);
-    w.key("type").string(kind == ErrorKind.InvalidRequest ? "invalid_request_error" : kind == ErrorKind.RateLimited ? "rate_limit_error" : "insufficient_quota");
+    w.key("type").string(openaiType(kind));
     w.key("param").null();
     w.key("code");
-    if (kind == ErrorKind.InvalidRequest) w.null();
-    else w.string(kind == ErrorKind.RateLimited ? "rate_limit_exceeded" : "insufficient_quota");
+    if (kind == ErrorKind.RateLimited) w.string("rate_limit_exceeded");
+    else if (kind == ErrorKind.InsufficientQuota) w.string("insufficient_quota");
+    else w.null();
     w.endObject();
   }
   w.endObject();
