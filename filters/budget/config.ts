@@ -251,7 +251,7 @@ function readRule(r: ConfigReader, v: JsonValue | null, path: string, haveGlobal
     if (overrides.kind != JsonKind.Object) r.fail(path + ".overrides", "must be an object of key value → limit");
     else for (let i = 0; i < overrides.length; i++) {
       const k = overrides.keyAt(i);
-      rule.overrides.set(k, <i64>r.u64(overrides.at(i), path + ".overrides." + k, 0));
+      rule.overrides.set(k, <i64>r.u64(overrides.valueAt(i), path + ".overrides." + k, 0));
     }
   }
   const from = v.get("limit_from");

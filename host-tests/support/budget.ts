@@ -13,17 +13,22 @@ export const BUDGET_WASM = join(ROOT, "dist/budget.wasm");
 export const METER_WASM = join(ROOT, "dist/token-meter.wasm");
 const CASSETTES = join(ROOT, "host-tests/recordings/cassettes");
 
-export function meterFilter(configuration: unknown = {}): WasmFilterConfig {
-  return { name: "token-meter", rootId: "token-meter", vmId: "tollgate", code: METER_WASM, configuration: JSON.stringify(configuration) };
+export function meterFilter(configuration: unknown = {}, vmId = "tollgate"): WasmFilterConfig {
+  return { name: "token-meter", rootId: "token-meter", vmId, code: METER_WASM, configuration: JSON.stringify(configuration) };
 }
 
-export function budgetFilter(configuration: unknown): WasmFilterConfig {
-  return { name: "budget", rootId: "budget", vmId: "tollgate", code: BUDGET_WASM, configuration: JSON.stringify(configuration) };
+export function budgetFilter(configuration: unknown, vmId = "tollgate"): WasmFilterConfig {
+  return { name: "budget", rootId: "budget", vmId, code: BUDGET_WASM, configuration: JSON.stringify(configuration) };
 }
 
-/** token-meter → budget on one VM id, as envoy/envoy.yaml chains them. */
-export function budgetHost(config: unknown, options: HostOptions = {}, meter: unknown = {}): Promise<EnvoyHost> {
-  return trackedHost([meterFilter(meter), budgetFilter(config)], options);
+let hostSeq = 0;
+
+/**
+ * token-meter → budget, as envoy/envoy.yaml chains them. Shared data is process-wide per vm_id
+ * (as in Envoy), so each host gets its own vm_id unless `vmId` asks to share one (a reload).
+ */
+export function budgetHost(config: unknown, options: HostOptions = {}, meter: unknown = {}, vmId = `tollgate-${++hostSeq}`): Promise<EnvoyHost> {
+  return trackedHost([meterFilter(meter, vmId), budgetFilter(config, vmId)], options);
 }
 
 let all: Exchange[] | null = null;
