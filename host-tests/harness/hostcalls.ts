@@ -175,10 +175,14 @@ export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: an
 
     // ---- shared data and queues ----
     proxy_get_shared_data(kPtr: number, kLen: number, retPtr: number, retLen: number, retCas: number) {
-      const e = rt.host.sharedData.get(vm.vmId, vm.text(kPtr, kLen));
-      if (!e) return R.NotFound;
-      if (!vm.setU32(retCas, e.cas)) return R.InvalidMemoryAccess;
-      return vm.writeResult(e.value, retPtr, retLen);
+      const key = vm.text(kPtr, kLen);
+      const e = rt.host.sharedData.get(vm.vmId, key);
+      let result: number;
+      if (!e) result = R.NotFound;
+      else if (!vm.setU32(retCas, e.cas)) result = R.InvalidMemoryAccess;
+      else result = vm.writeResult(e.value, retPtr, retLen);
+      rt.host.sharedData.afterGet?.(vm.vmId, key, vm.worker);
+      return result;
     },
     proxy_set_shared_data(kPtr: number, kLen: number, vPtr: number, vLen: number, cas: number) {
       return rt.host.sharedData.set(vm.vmId, vm.text(kPtr, kLen), vm.copyOut(vPtr, vLen), cas >>> 0);

@@ -1,6 +1,12 @@
 // Process-wide proxy-wasm state shared across workers (cpp-host shared_data.cc, shared_queue.cc).
 
 export class SharedData {
+  /**
+   * Test hook, run after every get_shared_data returns to the VM: Envoy's workers run in
+   * parallel, so another worker may write the key between a filter's get and its set; the
+   * harness runs one callback at a time, and this is where a test makes that happen.
+   */
+  afterGet?: (vmId: string, key: string, worker: number) => void;
   private maps = new Map<string, Map<string, { value: Uint8Array; cas: number }>>();
   // One global counter for all keys; 0 is skipped because cas 0 means "no check".
   private casCounter = 1;
