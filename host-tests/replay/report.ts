@@ -88,6 +88,21 @@ function meteredText(state: Record<string, Uint8Array>): string | null {
   }
 }
 
+/** The budget filter's verdict: decision, deciding rule and what is left of it. */
+function budgetText(state: Record<string, Uint8Array>): string | null {
+  const raw = state["tollgate.budget"];
+  if (!raw) return null;
+  try {
+    const b = JSON.parse(new TextDecoder().decode(raw));
+    if (!b.rule) return `budget ${b.decision}`;
+    const left = b.remaining === null ? "" : ` ${b.remaining} ${b.unit} left`;
+    const degraded = b.degraded ? ` (degraded: ${b.degraded})` : "";
+    return `budget ${b.decision} by ${b.rule}${left}${degraded}`;
+  } catch {
+    return null;
+  }
+}
+
 /** One readable line per exchange, with indented detail lines for anything that went wrong. */
 export function outcomeText(o: Outcome): string {
   const r = o.result;
@@ -105,8 +120,10 @@ export function outcomeText(o: Outcome): string {
     if (r.reset) parts.push(`reset: ${r.reset}`);
     if (r.trap) parts.push(`TRAP in ${r.trap.filter} ${r.trap.function}: ${r.trap.message}`);
     const metered = meteredText(r.filterState);
-    const keys = Object.keys(r.filterState).filter((k) => !metered || !METER_KEYS.has(k));
+    const budget = budgetText(r.filterState);
+    const keys = Object.keys(r.filterState).filter((k) => (!metered || !METER_KEYS.has(k)) && (!budget || k !== "tollgate.budget"));
     if (metered) parts.push(metered);
+    if (budget) parts.push(budget);
     if (keys.length) parts.push(`state: ${keys.join(", ")}`);
   }
   if (o.replays > 1) parts.push(`splits ${o.replays - o.mismatchCount}/${o.replays} same`);
