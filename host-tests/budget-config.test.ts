@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { load as loadYaml } from "js-yaml";
-import { budgetFilter } from "./support/budget";
+import { BUDGET_WASM, budgetFilter } from "./support/budget";
 import { ConfigRejectedError, EnvoyHost } from "./harness/index";
 
 const dir = resolve(__dirname, "../filters/budget");
@@ -52,12 +52,14 @@ function pointerOf(jsonPath: string): string {
 }
 
 let vmSeq = 0;
+// Read once: a concurrent `npm run build` rewriting dist/budget.wasm mid-run must not fail a case.
+const BUDGET_BYTES = new Uint8Array(readFileSync(BUDGET_WASM));
 
 /** Starts budget.wasm with `config`: null when accepted, else its "budget configuration: …" log line. */
 async function filterVerdict(config: unknown): Promise<string | null> {
   const host = new EnvoyHost({});
   try {
-    await host.start([budgetFilter(config, `budget-config-${++vmSeq}`)]);
+    await host.start([{ ...budgetFilter(config, `budget-config-${++vmSeq}`), code: BUDGET_BYTES }]);
     return null;
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigRejectedError);
