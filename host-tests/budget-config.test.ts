@@ -367,13 +367,21 @@ describe("budget config: the filter agrees", () => {
   it("rejects a bad pricing entry (schema and filter)", async () => {
     const config = { rules: [], pricing: { models: [{ match: "a", input: 1 }] } };
     expect(errorPaths(config)).toContain("/pricing/models/0/output");
-    const line = await filterVerdict(config);
-    expect(line).toContain("pricing.models[0].output");
+    expect(await filterErrorPath(config)).toBe("$.pricing.models[0].output");
   });
-  it.todo("names $.pricing.models[0].output for a bad pricing entry (root.ts logs $.pricing.pricing.models[0].output)");
 
-  // The schema rejects these; config.ts accepts them today (see the report for the fixes).
-  it.todo("filter rejects headers.warning \"\" (an empty response header name)");
-  it.todo("filter rejects empty path segments: jwt_claim \"\", payload_in_metadata \"\", metadata.path \"\", property \"\" or \"a..b\", limit_from \"\"");
-  it.todo("filter rejects utc_offset on a rolling window (ignored today)");
+  // Found by this table and fixed in config.ts: the schema and the filter now agree on them.
+  const fixed: Array<[string, unknown, string]> = [
+    ["an empty warning header name", { rules: [], headers: { warning: "" } }, "$.headers.warning"],
+    ["an empty jwt_claim", one({ key: [{ jwt_claim: "" }] }), "$.rules[0].key[0].jwt_claim"],
+    ["an empty payload_in_metadata", one({ key: [{ jwt_claim: "sub", payload_in_metadata: "" }] }), "$.rules[0].key[0].payload_in_metadata"],
+    ["an empty metadata path", one({ key: [{ metadata: { namespace: "n", path: "" } }] }), "$.rules[0].key[0].metadata.path"],
+    ["an empty property segment", one({ key: [{ property: "a..b" }] }), "$.rules[0].key[0].property"],
+    ["an empty limit_from", one({ limit_from: "" }), "$.rules[0].limit_from"],
+    ["utc_offset on a rolling window", one({ window: { rolling: "1h", utc_offset: "+01:00" } }), "$.rules[0].window.utc_offset"],
+  ];
+  it.each(fixed)("rejects %s (schema and filter)", async (_, config, path) => {
+    expect(errorPaths(config).length).toBeGreaterThan(0);
+    expect(await filterErrorPath(config)).toBe(path);
+  });
 });

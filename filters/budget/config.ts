@@ -170,6 +170,7 @@ export function readBudgetConfig(root: JsonValue): BudgetConfigResult {
   if (h !== null && r.object(h, "$.headers", ["remaining", "warning"])) {
     c.headers = r.bool(h.get("remaining"), "$.headers.remaining", true);
     c.warningHeader = r.str(h.get("warning"), "$.headers.warning", c.warningHeader).toLowerCase();
+    if (c.warningHeader.length == 0) r.fail("$.headers.warning", "must name a header");
   }
 
   const pricing = root.get("pricing");
@@ -296,7 +297,10 @@ function readKey(r: ConfigReader, v: JsonValue | null, path: string, rule: Rule)
         // jwt_authn's payload_in_metadata puts the verified claims under its own namespace.
         const claim = r.strings(e.get("jwt_claim"), p + ".jwt_claim");
         if (claim.length == 0) r.fail(p + ".jwt_claim", "must name a claim");
-        const segments: string[] = ["metadata", "filter_metadata", JWT_NAMESPACE, r.str(e.get("payload_in_metadata"), p + ".payload_in_metadata", "jwt_payload")];
+        noEmptySegments(r, claim, p + ".jwt_claim");
+        const payload = r.str(e.get("payload_in_metadata"), p + ".payload_in_metadata", "jwt_payload");
+        if (payload.length == 0) r.fail(p + ".payload_in_metadata", "must not be empty");
+        const segments: string[] = ["metadata", "filter_metadata", JWT_NAMESPACE, payload];
         for (let j = 0; j < claim.length; j++) segments.push(claim[j]);
         part.kind = KeyPartKind.Property;
         part.path = new PropertyPath(segments);
@@ -307,6 +311,7 @@ function readKey(r: ConfigReader, v: JsonValue | null, path: string, rule: Rule)
         if (segments[2].length == 0) r.fail(p + ".metadata.namespace", "is required");
         const rest = r.strings(md.get("path"), p + ".metadata.path");
         if (rest.length == 0) r.fail(p + ".metadata.path", "must name at least one key");
+        noEmptySegments(r, rest, p + ".metadata.path");
         for (let j = 0; j < rest.length; j++) segments.push(rest[j]);
         part.kind = KeyPartKind.Property;
         part.path = new PropertyPath(segments);
@@ -328,16 +333,20 @@ function readKey(r: ConfigReader, v: JsonValue | null, path: string, rule: Rule)
 }
 
 function propertyPathOf(r: ConfigReader, v: JsonValue, path: string): string[] | null {
-  if (v.kind == JsonKind.String) {
-    // "a.b.c" is the convenient form; names with dots need the array form.
-    return v.str.split(".");
-  }
-  const segments = r.strings(v, path);
+  // "a.b.c" is the convenient form; names with dots need the array form.
+  const segments = v.kind == JsonKind.String ? v.str.split(".") : r.strings(v, path);
   if (segments.length == 0) {
     r.fail(path, "must be a property path (\"source.address\" or [\"metadata\", ...])");
     return null;
   }
-  return segments;
+  return noEmptySegments(r, segments, path) ? segments : null;
+}
+
+function noEmptySegments(r: ConfigReader, segments: string[], path: string): bool {
+  for (let i = 0; i < segments.length; i++) {
+    if (segments[i].length == 0) return r.fail(path, "must not have empty segments");
+  }
+  return true;
 }
 
 function readLimit(r: ConfigReader, v: JsonValue | null, path: string, rule: Rule): void {
@@ -407,6 +416,7 @@ function readWindow(r: ConfigReader, v: JsonValue | null, path: string, w: Windo
     return;
   }
   w.kind = WindowKind.Rolling;
+  if (v.has("utc_offset")) r.fail(path + ".utc_offset", "applies only to calendar windows");
   const length = parseDurationMs(r, v.get("rolling")!, path + ".rolling");
   w.slots = <i32>r.u32(v.get("slots"), path + ".slots", 60, 1, 1440);
   if (length <= 0) return;

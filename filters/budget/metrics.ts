@@ -14,8 +14,19 @@
 //   <prefix>.budget.cut_off.rule=.R;             streams ended early by the hard cut-off
 //   <prefix>.budget.bad_requests                 bodies that could not be read (see on_bad_input)
 // Objects are built once per rule per configure; each stat is defined on first use.
-import { Counter, taggedMetricName } from "../sdk";
+import { Counter, WasmResult, taggedMetricName } from "../sdk";
 import { Rule } from "./config";
+
+/** metrics.enabled false: the same calls, no stats defined or touched. */
+class SilentCounter extends Counter {
+  increment(delta: u64 = 1): WasmResult {
+    return WasmResult.Ok;
+  }
+}
+
+function counter(name: string, enabled: bool): Counter {
+  return enabled ? new Counter(name) : new SilentCounter(name);
+}
 
 export class RuleMetrics {
   admitted: Counter;
@@ -33,24 +44,24 @@ export class RuleMetrics {
   storeUnavailable: Counter;
   cutOff: Counter;
 
-  constructor(prefix: string, rule: Rule) {
+  constructor(prefix: string, rule: Rule, enabled: bool) {
     const base = prefix + ".budget.";
     const r = rule.name;
     const unit = rule.unitName;
-    this.admitted = new Counter(taggedMetricName(base + "admitted", ["rule", r]));
-    this.rejected = new Counter(taggedMetricName(base + "rejected", ["rule", r]));
-    this.shadowRejected = new Counter(taggedMetricName(base + "shadow_rejected", ["rule", r]));
-    this.degradedOpen = new Counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "open"]));
-    this.degradedClosed = new Counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "closed"]));
-    this.degradedLocal = new Counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "local"]));
-    this.reserved = new Counter(taggedMetricName(base + "reserved", ["rule", r, "unit", unit]));
-    this.settled = new Counter(taggedMetricName(base + "settled", ["rule", r, "unit", unit]));
-    this.softLimit = new Counter(taggedMetricName(base + "soft_limit", ["rule", r]));
-    this.missingKey = new Counter(taggedMetricName(base + "missing_key", ["rule", r]));
-    this.unpriced = new Counter(taggedMetricName(base + "unpriced", ["rule", r]));
-    this.unreleased = new Counter(taggedMetricName(base + "unreleased", ["rule", r, "unit", unit]));
-    this.storeUnavailable = new Counter(taggedMetricName(base + "store_unavailable", ["rule", r]));
-    this.cutOff = new Counter(taggedMetricName(base + "cut_off", ["rule", r]));
+    this.admitted = counter(taggedMetricName(base + "admitted", ["rule", r]), enabled);
+    this.rejected = counter(taggedMetricName(base + "rejected", ["rule", r]), enabled);
+    this.shadowRejected = counter(taggedMetricName(base + "shadow_rejected", ["rule", r]), enabled);
+    this.degradedOpen = counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "open"]), enabled);
+    this.degradedClosed = counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "closed"]), enabled);
+    this.degradedLocal = counter(taggedMetricName(base + "degraded", ["rule", r, "mode", "local"]), enabled);
+    this.reserved = counter(taggedMetricName(base + "reserved", ["rule", r, "unit", unit]), enabled);
+    this.settled = counter(taggedMetricName(base + "settled", ["rule", r, "unit", unit]), enabled);
+    this.softLimit = counter(taggedMetricName(base + "soft_limit", ["rule", r]), enabled);
+    this.missingKey = counter(taggedMetricName(base + "missing_key", ["rule", r]), enabled);
+    this.unpriced = counter(taggedMetricName(base + "unpriced", ["rule", r]), enabled);
+    this.unreleased = counter(taggedMetricName(base + "unreleased", ["rule", r, "unit", unit]), enabled);
+    this.storeUnavailable = counter(taggedMetricName(base + "store_unavailable", ["rule", r]), enabled);
+    this.cutOff = counter(taggedMetricName(base + "cut_off", ["rule", r]), enabled);
   }
 }
 
@@ -58,8 +69,8 @@ export class BudgetMetrics {
   rules: RuleMetrics[] = [];
   badRequests: Counter;
 
-  constructor(prefix: string, rules: Rule[]) {
-    this.badRequests = new Counter(prefix + ".budget.bad_requests");
-    for (let i = 0; i < rules.length; i++) this.rules.push(new RuleMetrics(prefix, rules[i]));
+  constructor(prefix: string, rules: Rule[], enabled: bool = true) {
+    this.badRequests = counter(prefix + ".budget.bad_requests", enabled);
+    for (let i = 0; i < rules.length; i++) this.rules.push(new RuleMetrics(prefix, rules[i], enabled));
   }
 }

@@ -27,12 +27,12 @@ export class BudgetRoot extends RootContext {
     const prices = buildPriceTable(config.pricing);
     const table = prices.table;
     if (table === null) {
-      logError("budget configuration: $.pricing" + prices.errorPath.substring(1) + " " + prices.error);
+      logError("budget configuration: " + prices.errorPath + " " + prices.error);
       return false;
     }
     this.config = config;
     this.prices = table;
-    this.metrics = new BudgetMetrics(config.metricsPrefix, config.rules);
+    this.metrics = new BudgetMetrics(config.metricsPrefix, config.rules, config.metrics);
     return true;
   }
 

@@ -18,9 +18,15 @@ import { countPrompt, PromptCount } from "../lib/providers/prompt";
 import { Recognition, recognisePath } from "../lib/providers/recognise";
 import { readRequestBody, REQUEST_MALFORMED } from "../lib/providers/request";
 import { FigureSource, Operation, Provider, providerName } from "../lib/providers/types";
+import { CUT_NOT_YET, StreamCutter } from "../lib/providers/cutoff";
+import { encodingForModel, ENCODING_NONE } from "../lib/providers/prompt";
+import { framingFor, UsageMeter } from "../lib/providers/usage";
+import { BYTE_BUFFER_MAX_CAP, ByteBuffer } from "../lib/bytes/buffer";
+import { BodyFraming } from "../lib/providers/types";
+import { BufferType, setBufferBytes } from "../sdk";
 import { Ask, reservationFor, settlementFor } from "./amounts";
 import { Charge, Verdict, Via } from "./charge";
-import { BudgetConfig, LimitKind, MissingKey, Rule, StateMode, FailureMode } from "./config";
+import { BudgetConfig, LimitKind, MissingKey, Rule, StateMode, FailureMode, TokenCount } from "./config";
 import { KeyContext, buildKey, ledgerKeyOf } from "./keys";
 import { LEDGER_ADMITTED, LEDGER_OVER, LedgerResult, ledgerAdjust, ledgerReserve } from "./ledger";
 import { rateLimitHeaders, refusalHeaders, refusalMessage } from "./headers";
@@ -62,6 +68,12 @@ export class BudgetStream extends HttpContext {
   /** The rule that refused, when one did. */
   refusedBy: Charge | null = null;
   private keyContext: KeyContext = new KeyContext();
+  /** Hard cut-off: counts the streamed output and ends the stream at the allowance. */
+  private cutter: StreamCutter | null = null;
+  private allowance: i64 = 0;
+  private cutBy: Charge | null = null;
+  /** Reads the provider's own usage from the stream as it came, since the meter sees it cut. */
+  private upstreamUsage: UsageMeter | null = null;
 
   constructor(contextId: u32, root: BudgetRoot) {
     super(contextId, root);
@@ -385,7 +397,75 @@ export class BudgetStream extends HttpContext {
       for (let i = 0; i < out.length; i++) this.setResponseHeader(out[i].key, out[i].value);
       this.addWarning();
     }
+    if (this.config.cutoff && !endOfStream && this.status >= 200 && this.status < 300) this.armCutoff();
     return FilterHeadersStatus.Continue;
+  }
+
+  /** Sets up the hard cut-off when a token rule bounds this stream's output. */
+  private armCutoff(): void {
+    let allowance: i64 = i64.MAX_VALUE;
+    let by: Charge | null = null;
+    for (let i = 0; i < this.charges.length; i++) {
+      const c = unchecked(this.charges[i]);
+      if (c.rule.kind != LimitKind.Tokens || c.rule.count == TokenCount.Input || c.limit < 0) continue;
+      if (c.verdict != Verdict.Admitted || (c.via != Via.Local && c.via != Via.Global)) continue;
+      // What this request reserved for output, plus what its rule has left beyond the reservation.
+      let extra = c.remaining;
+      if (c.rule.count == TokenCount.Weighted) {
+        const w = c.rule.weights.output;
+        if (w <= 0) continue;
+        extra = extra * 1000 / w;
+      }
+      const a = this.ask.outputTokens + extra;
+      if (a < allowance) {
+        allowance = a;
+        by = c;
+      }
+    }
+    if (by === null) return;
+    const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
+    const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
+    free(ct);
+    if (framing == BodyFraming.Json) return;
+    const enc = this.rec.modelLen > 0 ? encodingForModel(this.rec.modelPtr, <usize>this.rec.modelLen) : ENCODING_NONE;
+    const cutter = new StreamCutter(this.rec.provider, this.rec.operation, framing, enc, this.config.maxEventBytes);
+    if (!cutter.supported) return;
+    this.cutter = cutter;
+    const usage = new UsageMeter(this.rec.provider, this.rec.operation, framing, this.config.maxEventBytes);
+    usage.setStatus(this.status);
+    this.upstreamUsage = usage;
+    this.allowance = allowance;
+    this.cutBy = by;
+    // The body the client gets may end early: its length is no longer the upstream's.
+    this.removeResponseHeader("content-length");
+  }
+
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    const cutter = this.cutter;
+    if (cutter === null || bodySize == 0) return FilterDataStatus.Continue;
+    const wasCut = cutter.isCut;
+    const chunk = this.getResponseBodyBytes(0, bodySize);
+    if (chunk === null) return FilterDataStatus.Continue;
+    this.upstreamUsage!.push(chunk.ptr, chunk.len);
+    const keep = cutter.push(chunk.ptr, chunk.len, this.allowance);
+    if (keep == CUT_NOT_YET) {
+      chunk.free();
+      return FilterDataStatus.Continue;
+    }
+    if (wasCut) {
+      // Past the end the client was given: the provider still streams (and bills) it; drop it.
+      chunk.free();
+      setBufferBytes(BufferType.HttpResponseBody, 0, ALL, 0, 0);
+      return FilterDataStatus.Continue;
+    }
+    const out = cutBuffer();
+    out.clear();
+    out.append(chunk.ptr, <usize>keep);
+    cutter.terminate(out);
+    chunk.free();
+    setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+    this.cutBy!.metrics.cutOff.increment();
+    return FilterDataStatus.Continue;
   }
 
   private addWarning(): void {
@@ -411,6 +491,20 @@ export class BudgetStream extends HttpContext {
       return;
     }
     const meter = readMeterSettlement();
+    const cutter = this.cutter;
+    if (cutter !== null && cutter.isCut && meter.present) {
+      // The meter saw the stream as the client got it; the provider billed all it generated:
+      // its own report when the stream carried one, else what was counted passing through.
+      const upstream = this.upstreamUsage!;
+      upstream.finish();
+      const reported = upstream.usage.outputSource == FigureSource.Reported ? <i64>upstream.usage.output : 0;
+      const counted = max<i64>(cutter.outputTokens, reported);
+      if (counted > <i64>meter.usage.output) {
+        meter.usage.output = <u64>counted;
+        const cost = this.budget.prices.priceCall(this.rec.modelPtr, <usize>this.rec.modelLen, <i32>this.rec.provider, meter.usage);
+        if (cost >= 0) meter.costMicroUsd = cost;
+      }
+    }
     if (this.status == 0) this.status = readResponseCode();
     const billed = this.status >= 200 && this.status < 300;
     const nowMs = nowMillis();
@@ -511,6 +605,17 @@ class StreamVerdict extends GlobalVerdictSink {
 const matchedByPath = new StaticArray<bool>(1024);
 
 const ledgerResult = new LedgerResult();
+
+// The rewritten chunk is handed to the host (set_buffer copies) within one callback: one per VM.
+let cutOut: ByteBuffer | null = null;
+function cutBuffer(): ByteBuffer {
+  let b = cutOut;
+  if (b === null) {
+    b = new ByteBuffer(BYTE_BUFFER_MAX_CAP, 64 << 10);
+    cutOut = b;
+  }
+  return b;
+}
 const outcome = new BudgetOutcome();
 
 function promptShare(rule: Rule, ask: Ask): i64 {

@@ -48,6 +48,7 @@ export class StreamCutter {
   private arrayChecked: bool = false;
   private cut: bool = false;
   private owesLf: bool = false;
+  private terminal: ByteBuffer | null = null;
   /** Units that broke their framing (over maxEventBytes, bad CRC, malformed). */
   badUnits: u32 = 0;
 
@@ -100,8 +101,7 @@ export class StreamCutter {
    * chunk returns 0. A unit still incomplete when the stream ends never causes a cut.
    */
   push(ptr: usize, len: usize, allowance: i64): isize {
-    if (this.cut) return 0;
-    if (!this.supported || len == 0) return CUT_NOT_YET;
+    if (!this.supported || len == 0) return this.cut ? 0 : CUT_NOT_YET;
     const limit = max<i64>(allowance, 0);
     const kind = this.kind;
     if (kind == F_SSE) return this.pushSse(ptr, len, limit);
@@ -112,63 +112,95 @@ export class StreamCutter {
 
   /** Appends the bytes that end the stream (nothing when unsupported). */
   terminate(out: ByteBuffer): void {
+    const saved = this.terminal;
+    if (saved !== null) {
+      out.append(saved.ptr, saved.length);
+      return;
+    }
+    this.writeTerminal(out);
+  }
+
+  private writeTerminal(out: ByteBuffer): void {
     const d = this.dialect;
     if (d === null) return;
     if (this.owesLf) out.appendByte(0x0A);
     d.terminate(out);
   }
 
-  // Each loop reads every unit the chunk completes; after a cut the framer is left undrained,
-  // which is fine: nothing is pushed to it again.
+  /**
+   * The terminal as the stream stood at the cut: units after it (read only to count them) must
+   * not change which choices or blocks it closes.
+   */
+  private saveTerminal(): void {
+    const t = new ByteBuffer(1 << 16, 1024);
+    this.writeTerminal(t);
+    this.terminal = t;
+  }
+
+  // Each loop reads every unit the chunk completes, also after a cut (to count what the
+  // provider still sends and bills).
   private pushSse(ptr: usize, len: usize, limit: i64): isize {
     const f = this.sse!;
     const d = this.dialect!;
     f.push(ptr, len);
+    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
+    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
     while (true) {
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
       // `data: [DONE]` and other non-JSON data simply match nothing.
       d.unit(f.dataPtr, f.dataLenOut, f.eventPtr, f.eventLen);
-      if (this.crossed(limit)) {
+      if (cutAt < 0 && this.crossed(limit)) {
         // A CRLF blank line dispatches at its CR; its LF may be in the next chunk, so the
         // terminal supplies it (parsers that split on "\r\n\r\n", as Google's does, need it).
         const at = f.at;
         this.owesLf = at > 0 && load<u8>(ptr + at - 1) == 0x0D;
-        return <isize>at;
+        this.saveTerminal();
+        cutAt = <isize>at;
       }
     }
-    return CUT_NOT_YET;
+    return cutAt;
   }
 
   private pushNdjson(ptr: usize, len: usize, limit: i64): isize {
     const f = this.nd!;
     const d = this.dialect!;
     f.push(ptr, len);
+    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
+    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
     while (true) {
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
       d.unit(f.linePtr, f.lineLen, 0, 0);
-      if (this.crossed(limit)) return <isize>f.at;
+      if (cutAt < 0 && this.crossed(limit)) {
+        this.saveTerminal();
+        cutAt = <isize>f.at;
+      }
     }
-    return CUT_NOT_YET;
+    return cutAt;
   }
 
   private pushEventStream(ptr: usize, len: usize, limit: i64): isize {
     const f = this.es!;
     const d = this.dialect!;
     f.push(ptr, len);
+    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
+    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
     while (true) {
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
       // Exceptions are frames too; only events carry output.
       if (!eqAscii(f.messageTypePtr, f.messageTypeLen, "event")) continue;
       d.unit(f.payloadPtr, f.payloadLen, f.eventTypePtr, f.eventTypeLen);
-      if (this.crossed(limit)) return <isize>f.at;
+      if (cutAt < 0 && this.crossed(limit)) {
+        this.saveTerminal();
+        cutAt = <isize>f.at;
+      }
     }
-    return CUT_NOT_YET;
+    return cutAt;
   }
 
   private pushArray(ptr: usize, len: usize, limit: i64): isize {
@@ -184,14 +216,19 @@ export class StreamCutter {
     if (f === null) return CUT_NOT_YET;
     const d = this.dialect!;
     f.push(ptr, len);
+    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
+    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
     while (true) {
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return CUT_NOT_YET;
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
       d.unit(f.elementPtr, f.elementLen, 0, 0);
-      if (this.crossed(limit)) return <isize>f.at;
+      if (cutAt < 0 && this.crossed(limit)) {
+        this.saveTerminal();
+        cutAt = <isize>f.at;
+      }
     }
-    return CUT_NOT_YET;
+    return cutAt;
   }
 
   private crossed(limit: i64): bool {
