@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ManualClock } from "./harness/clock";
 import type { EnvoyHost } from "./harness/host";
 import { closeProbeHosts } from "./support/probe";
-import { as, budgetHost, budgetState, bodyJson, headerOf, recorded, statusOf, withBody } from "./support/budget";
+import { as, BUDGET_WASM, budgetFilter, budgetHost, budgetState, bodyJson, headerOf, meterFilter, recorded, statusOf, withBody } from "./support/budget";
 
 afterAll(closeProbeHosts);
 
@@ -268,5 +268,32 @@ describe("identity, overrides and shadow rules", () => {
     const r2 = await host.exchange(chat("acme", 40)); // 18 + 49 = 67 → 67%
     expect(headerOf(r2, "x-tollgate-budget-warning")).toBe("tenant-hourly=67%");
     expect(host.metrics()["tollgate.budget.soft_limit.rule=.tenant-hourly;"]).toBe(1);
+  });
+});
+
+describe("configuration reloads", () => {
+  it("balances survive a reload (new limits apply to them) and a new build under the same vm_id; a new vm_id starts afresh", async () => {
+    const vmId = "tollgate-reload";
+    const host = await budgetHost({ rules: [tenantRule(300)] }, {}, {}, vmId);
+    expect(statusOf(await host.exchange(chat("acme", 250)))).toBe(200); // 18 settled
+    expect(statusOf(await host.exchange(chat("acme", 290)))).toBe(429); // 18 + 299 > 300
+
+    // Same code, new configuration: the raised limit applies to the balance already spent.
+    await host.reconfigure([meterFilter({}, vmId), budgetFilter({ rules: [tenantRule(317)] }, vmId)]);
+    const r = await host.exchange(chat("acme", 290));
+    expect(statusOf(r)).toBe(200); // 18 + 299 = 317
+    expect(budgetState(r).remaining).toBe(317 - 36);
+
+    // New code (the debug build) under the same vm_id: a new VM, the same shared data.
+    await host.reconfigure([meterFilter({}, vmId), { ...budgetFilter({ rules: [tenantRule(317)] }, vmId), code: BUDGET_WASM.replace(/\.wasm$/, ".debug.wasm") }]);
+    expect(budgetState(await host.exchange(chat("acme", 1))).remaining).toBe(317 - 54);
+
+    // A configuration the filter rejects leaves the running one in place.
+    await expect(host.reconfigure([meterFilter({}, vmId), budgetFilter({ rules: [{ name: "bad" }] }, vmId)])).rejects.toThrow();
+    expect(budgetState(await host.exchange(chat("acme", 1))).remaining).toBe(317 - 72);
+
+    // Another vm_id is another shared-data space.
+    await host.reconfigure([meterFilter({}, "tollgate-other"), budgetFilter({ rules: [tenantRule(317)] }, "tollgate-other")]);
+    expect(budgetState(await host.exchange(chat("acme", 1))).remaining).toBe(317 - 18);
   });
 });

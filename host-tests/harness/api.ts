@@ -161,5 +161,7 @@ export interface Host {
   prometheus(): string;
   /** Fires timers due on a manual clock; no-op for the real clock. */
   advance?(ms: number): Promise<void>;
+  /** A configuration update replacing the chain (see EnvoyHost.reconfigure). */
+  reconfigure?(configs: WasmFilterConfig[]): Promise<void>;
   close(): Promise<void>;
 }

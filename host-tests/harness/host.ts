@@ -58,6 +58,8 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
   private nextStreamId = 1;
   private rr = 0;
   private vmOwners = new Map<WasmVm, { worker: number; vmKey: string }>();
+  /** Compiled modules by code hash, kept across reconfigurations as Envoy keeps its code cache. */
+  private compiled = new Map<string, CompiledModule>();
 
   constructor(private readonly options: HostOptions) {
     this.workers = Math.max(1, options.workers ?? 1);
@@ -70,19 +72,54 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
   }
 
   async start(configs: WasmFilterConfig[]): Promise<void> {
+    this.plugins = this.checkedPlugins(configs);
+    // The canary's log lines are Envoy's main-thread lines; keep them.
+    for (let w = 0; w < this.workers; w++) {
+      const worker: Worker = { index: w, vms: new Map(), plugins: new Map(), lastLoad: new Map() };
+      this.workerState.push(worker);
+      for (const plugin of this.plugins) this.startOnWorker(worker, plugin);
+    }
+  }
+
+  /**
+   * A configuration update (LDS / ECDS) replacing the filter chain: each new plugin passes its
+   * canary first (a rejection throws ConfigRejectedError and the old chain stays), then starts
+   * on every worker in the VM of its key, so a plugin whose vm_id, vm configuration and code are
+   * unchanged gets a new root context in the VM that is already running. Streams opened before
+   * keep the old plugins; new streams get the new ones. A VM no new plugin uses is dropped, and
+   * a vm_id no VM is left with loses its shared data (cpp-host's VmIdHandle); one that stays in
+   * use, even by a VM with new code, keeps it.
+   */
+  async reconfigure(configs: WasmFilterConfig[]): Promise<void> {
+    const plugins = this.checkedPlugins(configs);
+    const before = new Set(this.plugins.map((p) => p.vmId));
+    for (const worker of this.workerState) {
+      worker.plugins.clear();
+      for (const plugin of plugins) this.startOnWorker(worker, plugin);
+      for (const vmKey of [...worker.vms.keys()]) {
+        if (!plugins.some((p) => p.vmKey === vmKey)) worker.vms.delete(vmKey);
+      }
+    }
+    this.plugins = plugins;
+    const after = new Set(plugins.map((p) => p.vmId));
+    for (const vmId of before) if (!after.has(vmId)) this.sharedData.drop(vmId);
+  }
+
+  /** Compiles (once per code hash) and canary-checks a chain's plugins. */
+  private checkedPlugins(configs: WasmFilterConfig[]): Plugin[] {
     const modules = new Map<string, CompiledModule>();
+    const plugins: Plugin[] = [];
     for (const config of configs) {
       const bytes = typeof config.code === "string" ? new Uint8Array(readFileSync(config.code)) : config.code;
       const hash = createHash("sha256").update(bytes).digest("hex");
-      let compiled = modules.get(hash);
-      if (!compiled) {
-        compiled = CompiledModule.compile(bytes);
-        modules.set(hash, compiled);
-      }
-      this.plugins.push(new Plugin(config, compiled, hash));
+      let compiled = modules.get(hash) ?? this.compiled.get(hash);
+      if (!compiled) compiled = CompiledModule.compile(bytes);
+      modules.set(hash, compiled);
+      this.compiled.set(hash, compiled);
+      plugins.push(new Plugin(config, compiled, hash));
     }
     // The canary: a throwaway clone per plugin; false or a trap rejects the configuration.
-    for (const plugin of this.plugins) {
+    for (const plugin of plugins) {
       const rt = new VmServices(this, plugin.module, plugin.vmId, -1, plugin.environment);
       rt.vm.start();
       const r = rt.startPlugin(plugin);
@@ -93,12 +130,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       r.root.tickPeriodMs = 0;
       rt.contexts.clear();
     }
-    // The canary's log lines are Envoy's main-thread lines; keep them.
-    for (let w = 0; w < this.workers; w++) {
-      const worker: Worker = { index: w, vms: new Map(), plugins: new Map(), lastLoad: new Map() };
-      this.workerState.push(worker);
-      for (const plugin of this.plugins) this.startOnWorker(worker, plugin);
-    }
+    return plugins;
   }
 
   /** Starts the plugin on the worker's VM for its key, cloning that VM first if needed. */
