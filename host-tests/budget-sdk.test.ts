@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dump, load } from "js-yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "./cli/main";
-import { testCreateHost } from "./replay/testing/hosts";
+import { cassetteFile, serveChain } from "./support/serve";
 
 const ROOT = resolve(__dirname, "..");
 const rec = (p: string) => resolve(__dirname, "recordings", p);
@@ -34,31 +33,8 @@ function chainWithBudget(budget: unknown): string {
   return join(dir, "envoy.yaml");
 }
 
-function cassette(exchanges: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "tollgate-budget-sdk-")), "c.yaml");
-  writeFileSync(file, `exchanges:\n${exchanges}`);
-  return file;
-}
-
-async function serve(chain: string, cassetteFile: string): Promise<string> {
-  let stop!: () => void;
-  const until = new Promise<void>((r) => (stop = r));
-  const createHost = await testCreateHost();
-  return new Promise<string>((resolveUrl, reject) => {
-    const exited = main(["serve", "--chain", chain, "--cassette", cassetteFile, "--port", "0"], {
-      stdout: { write: () => true },
-      stderr: { write: () => true },
-      onListening: (s) => resolveUrl(s.url),
-      until,
-      createHost,
-    });
-    void exited.then((code) => reject(new Error(`tollgate exited ${code}`)));
-    stops.push(async () => {
-      stop();
-      await exited;
-    });
-  });
-}
+const serve = (chain: string, cassette: string) => serveChain(chain, cassette, stops);
+const cassette = cassetteFile;
 
 // 250 tokens per tenant over a rolling 3 s (3 one-second slots). A 9-token prompt with
 // max_tokens 230 reserves 239 and settles at 18 (chat-basic's usage): the first call fits, the

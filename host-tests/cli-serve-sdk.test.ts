@@ -2,12 +2,10 @@
 // local proxy. Bodies come from real recordings served through the shipped envoy.yaml chain.
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "./cli/main";
-import { testCreateHost } from "./replay/testing/hosts";
+import { cassetteFile, serveChain } from "./support/serve";
 
 const rec = (p: string) => resolve(__dirname, "recordings", p);
 const chain = resolve(__dirname, "../envoy/envoy.yaml");
@@ -16,31 +14,8 @@ afterEach(async () => {
   while (stops.length) await stops.pop()!();
 });
 
-async function serve(cassette: string): Promise<string> {
-  let stop!: () => void;
-  const until = new Promise<void>((r) => (stop = r));
-  const createHost = await testCreateHost();
-  return new Promise<string>((resolveUrl, reject) => {
-    const exited = main(["serve", "--chain", chain, "--cassette", cassette, "--port", "0"], {
-      stdout: { write: () => true },
-      stderr: { write: () => true },
-      onListening: (s) => resolveUrl(s.url),
-      until,
-      createHost,
-    });
-    void exited.then((code) => reject(new Error(`tollgate exited ${code}`)));
-    stops.push(async () => {
-      stop();
-      await exited;
-    });
-  });
-}
-
-function cassette(exchanges: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "tollgate-sdk-")), "c.yaml");
-  writeFileSync(file, `exchanges:\n${exchanges}`);
-  return file;
-}
+const serve = (cassetteYaml: string) => serveChain(chain, cassetteYaml, stops);
+const cassette = cassetteFile;
 
 describe("official SDK clients through tollgate serve", () => {
   it("openai: a chat completion and a streamed one with include_usage arrive as the SDK's own objects", async () => {

@@ -11,7 +11,7 @@ import {
   FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderPair, HttpContext, MapType,
   getCurrentTimeNanoseconds, getHeaderMapValueBytes, getPropertyRaw, HostBytes, GrpcStatus,
 } from "../sdk";
-import { eqAsciiNoCase, startsWithAscii } from "../lib/bytes";
+import { eqAsciiNoCase, parseHttpStatus, startsWithAscii } from "../lib/bytes";
 import { globMatch, providerFromName } from "../lib/pricing";
 import { ErrorKind, providerError } from "../lib/providers/errors";
 import { countPrompt, PromptCount } from "../lib/providers/prompt";
@@ -389,7 +389,7 @@ export class BudgetStream extends HttpContext {
     }
     if (this.phase != Phase.Admitted) return FilterHeadersStatus.Continue;
     const s = getHeaderMapValueBytes(MapType.HttpResponseHeaders, ":status");
-    this.status = s === null ? 0 : parseStatus(s);
+    this.status = s === null ? 0 : parseHttpStatus(s.ptr, s.len);
     free(s);
     if (this.config.headers) {
       const out: HeaderPair[] = [];
@@ -649,16 +649,6 @@ function readResponseCode(): i32 {
 
 export function nowMillis(): i64 {
   return <i64>(getCurrentTimeNanoseconds() / 1_000_000);
-}
-
-function parseStatus(b: HostBytes): i32 {
-  let v = 0;
-  for (let i: usize = 0; i < b.len && i < 3; i++) {
-    const c = <i32>load<u8>(b.ptr + i) - 0x30;
-    if (c < 0 || c > 9) return 0;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 function free(b: HostBytes | null): void {

@@ -12,7 +12,7 @@ import {
   getCurrentTimeNanoseconds, getHeaderMapValueBytes, getHeaderMapValueRaw, setBufferBytes, setPropertyRaw, HeaderPair,
 } from "../sdk";
 import { BYTE_BUFFER_MAX_CAP, ByteBuffer } from "../lib/bytes/buffer";
-import { eqAsciiNoCase, startsWithAscii } from "../lib/bytes";
+import { eqAsciiNoCase, parseHttpStatus, startsWithAscii } from "../lib/bytes";
 import { JsonWriter } from "../lib/json-scan";
 import { NO_PRICE, providerFromName } from "../lib/pricing";
 import { ErrorKind, providerError } from "../lib/providers/errors";
@@ -131,7 +131,7 @@ export class TokenMeterStream extends HttpContext {
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     if (!this.metered) return FilterHeadersStatus.Continue;
     const statusBytes = getHeaderMapValueBytes(MapType.HttpResponseHeaders, ":status");
-    this.status = statusBytes === null ? 0 : parseStatus(statusBytes);
+    this.status = statusBytes === null ? 0 : parseHttpStatus(statusBytes.ptr, statusBytes.len);
     free(statusBytes);
     const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
@@ -459,16 +459,6 @@ function feedHeader(meter: UsageMeter, name: ArrayBuffer): void {
   if (v === null) return;
   meter.pushHeader(changetype<usize>(name), <usize>name.byteLength, v.ptr, v.len);
   v.free();
-}
-
-function parseStatus(b: HostBytes): i32 {
-  let v = 0;
-  for (let i: usize = 0; i < b.len && i < 3; i++) {
-    const c = <i32>load<u8>(b.ptr + i) - 0x30;
-    if (c < 0 || c > 9) return 0;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 function free(b: HostBytes | null): void {

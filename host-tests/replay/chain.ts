@@ -46,7 +46,10 @@ export function buildChain(c: ChainChoice): Chain {
     if (bootstrap.bufferLimitBytes !== undefined) hostOptions.bufferLimitBytes = bootstrap.bufferLimitBytes;
     if (bootstrap.statsTags.length) hostOptions.statsTags = bootstrap.statsTags;
     for (const cl of Object.values(bootstrap.clusters)) clusters[cl.name] = `${cl.tls ? "https" : cl.http2 ? "h2c" : "http"}://${cl.address}`;
-    description = `${c.chain} listener ${bootstrap.listener}: ${bootstrap.httpFilters.map((f) => (f.wasm ? f.name : `(${f.name})`)).join(" → ")}`;
+    // Wasm entries appear in bootstrap.filters in chain order: name them by their plugin.
+    let wasmIndex = 0;
+    const names = bootstrap.httpFilters.map((f) => (f.wasm ? `${filters[wasmIndex++]?.name ?? f.name} (wasm)` : `(${f.name})`));
+    description = `${c.chain} listener ${bootstrap.listener}: ${names.join(" → ")}`;
   } else {
     filters = (c.filters ?? []).map((f, i) => {
       const rootId = f.rootId ?? "";

@@ -269,3 +269,15 @@ export function formatI64(v: i64, out: usize): usize {
   }
   return formatU64(<u64>v, out);
 }
+
+/** An HTTP `:status` value's three digits; 0 when they are not digits. */
+export function parseHttpStatus(ptr: usize, len: usize): i32 {
+  if (len < 3) return 0;
+  let v = 0;
+  for (let i: usize = 0; i < 3; i++) {
+    const c = <i32>load<u8>(ptr + i) - 0x30;
+    if (c < 0 || c > 9) return 0;
+    v = v * 10 + c;
+  }
+  return v;
+}
