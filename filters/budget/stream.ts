@@ -99,7 +99,7 @@ export class BudgetStream extends HttpContext {
     free(path);
     free(authority);
     if (!candidate) return FilterHeadersStatus.Continue;
-    this.providerBytes = String.UTF8.encode(providerName(this.rec.provider));
+    this.providerBytes = providerNameBytes(this.rec.provider);
     this.keyContext.captureHeaders(this.config.keyHeaders);
     this.phase = Phase.Waiting;
     // A request without a body is decided now (a pause here holds it until the service answers).
@@ -605,6 +605,16 @@ class StreamVerdict extends GlobalVerdictSink {
 const matchedByPath = new StaticArray<bool>(1024);
 
 const ledgerResult = new LedgerResult();
+
+// Provider names as UTF-8, once per VM (a key part and nothing else needs them).
+const providerNames = new Map<i32, ArrayBuffer>();
+function providerNameBytes(p: Provider): ArrayBuffer {
+  const i = <i32>p;
+  if (providerNames.has(i)) return providerNames.get(i);
+  const b = String.UTF8.encode(providerName(p));
+  providerNames.set(i, b);
+  return b;
+}
 
 // The rewritten chunk is handed to the host (set_buffer copies) within one callback: one per VM.
 let cutOut: ByteBuffer | null = null;
