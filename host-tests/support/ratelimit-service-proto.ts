@@ -1,56 +1,10 @@
-// The slice of Envoy's rate limit service API (envoy.service.ratelimit.v3, rls.proto) that the
-// test rate-limit service and its clients need, as protobufjs types built from proto text.
-// Field numbers follow envoyproxy/envoy api/envoy/service/ratelimit/v3/rls.proto and
-// api/envoy/extensions/common/ratelimit/v3/ratelimit.proto; messages we do not use (Quota,
-// dynamic_metadata, raw_body) are left out, which protobuf decoders skip on the wire.
-// The google.protobuf wrappers are declared locally with their wire shape so no
-// well-known-type loading is needed.
-import protobuf from "protobufjs";
+// The rate-limit service messages as the test service and its clients use them: plain objects
+// with snake_case fields and numbers, over the protobufjs types of rls-proto.ts (one definition
+// of envoy.service.ratelimit.v3 for every test; field numbers verified there).
+import { requestType, responseType } from "./rls-proto";
 
-const PROTO = `
-syntax = "proto3";
-package tollgate.rls;
-
-message UInt64Value { uint64 value = 1; }
-message Duration { int64 seconds = 1; int32 nanos = 2; }
-message HeaderValue { string key = 1; string value = 2; }
-
-message RateLimitDescriptor {
-  message Entry { string key = 1; string value = 2; }
-  message RateLimitOverride { uint32 requests_per_unit = 1; int32 unit = 2; }
-  repeated Entry entries = 1;
-  RateLimitOverride limit = 2;
-  UInt64Value hits_addend = 3;
-}
-
-message RateLimitRequest {
-  string domain = 1;
-  repeated RateLimitDescriptor descriptors = 2;
-  uint32 hits_addend = 3;
-}
-
-message RateLimitResponse {
-  message RateLimit {
-    uint32 requests_per_unit = 1;
-    int32 unit = 2;
-    string name = 3;
-  }
-  message DescriptorStatus {
-    int32 code = 1;
-    RateLimit current_limit = 2;
-    uint32 limit_remaining = 3;
-    Duration duration_until_reset = 4;
-  }
-  int32 overall_code = 1;
-  repeated DescriptorStatus statuses = 2;
-  repeated HeaderValue response_headers_to_add = 3;
-  repeated HeaderValue request_headers_to_add = 4;
-}
-`;
-
-const root = protobuf.parse(PROTO, { keepCase: true }).root;
-const RequestType = root.lookupType("tollgate.rls.RateLimitRequest");
-const ResponseType = root.lookupType("tollgate.rls.RateLimitResponse");
+const RequestType = requestType();
+const ResponseType = responseType();
 
 /** RateLimitResponse.Code. */
 export const Code = { UNKNOWN: 0, OK: 1, OVER_LIMIT: 2 } as const;
