@@ -48,6 +48,16 @@ describe("admission and settlement", () => {
     expect(host.metrics()["tollgate.budget.settled.rule=.tenant-hourly;unit=.tokens;"]).toBe(36);
   });
 
+  it("reserves the output cap once per choice (n) and the default cap when the client sets none", async () => {
+    const host = await budgetHost({ rules: [tenantRule(100_000)], default_output_cap: 300 });
+    const n2 = withBody(as(recorded("openai/chat-n2"), [["x-tenant", "acme"]]), (b) => (b.max_tokens = 100));
+    const r = await host.exchange(n2);
+    const prompt = JSON.parse(new TextDecoder().decode(r.filterState["tollgate.request_tokens"])).prompt;
+    expect(budgetState(r).reserved).toBe(prompt + 2 * 100);
+    const noCap = await host.exchange(as(recorded("openai/chat-n2"), [["x-tenant", "acme"]]));
+    expect(budgetState(noCap).reserved).toBe(prompt + 2 * 300);
+  });
+
   it("refuses a request whose reservation does not fit, in OpenAI's error shape with retry hints", async () => {
     const host = await budgetHost({ rules: [tenantRule(300)] }, { clock: clockAt("2026-01-01T10:15:00Z") });
     expect(statusOf(await host.exchange(chat("acme", 250)))).toBe(200); // 18 settled
