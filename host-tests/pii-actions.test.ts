@@ -1,0 +1,131 @@
+// The PII actions on their own: redact, mask, keyed pseudonyms, placeholders, and putting the
+// originals back into a reply however it is split.
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { prng } from "./replay/split";
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  pa_alloc(n: number): number;
+  pa_free(p: number): void;
+  pa_out_ptr(): number;
+  pa_out_len(): number;
+  pa_clear(): void;
+  pa_reset(): void;
+  pa_key(p: number, n: number): void;
+  pa_replace(action: number, type: number, p: number, n: number, tp: number, tn: number): number;
+  pa_restore_push(p: number, n: number): number;
+  pa_restore_flush(): void;
+}
+
+const REDACT = 0, MASK = 1, PSEUDO = 2, TOKENISE = 3;
+const EMAIL = 1, PHONE = 2, CARD = 3;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+let x: Exports;
+
+beforeAll(async () => {
+  const mod = await WebAssembly.compile(readFileSync(resolve(__dirname, "../dist/pii-actions.wasm")));
+  const imports: WebAssembly.Imports = {};
+  for (const imp of WebAssembly.Module.imports(mod)) (imports[imp.module] ??= {} as any)[imp.name] = () => 0;
+  x = (await WebAssembly.instantiate(mod, imports)).exports as unknown as Exports;
+  x._initialize();
+});
+
+beforeEach(() => {
+  x.pa_reset();
+  x.pa_clear();
+});
+
+function withBytes<T>(s: string, f: (p: number, n: number) => T): T {
+  const b = enc.encode(s);
+  const p = x.pa_alloc(b.length);
+  new Uint8Array(x.memory.buffer, p, b.length).set(b);
+  try {
+    return f(p, b.length);
+  } finally {
+    x.pa_free(p);
+  }
+}
+
+function output(): string {
+  return dec.decode(new Uint8Array(x.memory.buffer, x.pa_out_ptr(), x.pa_out_len()));
+}
+
+function replace(action: number, type: number, value: string, tenant = ""): string {
+  x.pa_clear();
+  withBytes(value, (p, n) => withBytes(tenant, (tp, tn) => expect(x.pa_replace(action, type, p, n, tp, tn)).toBeTruthy()));
+  return output();
+}
+
+describe("replacements", () => {
+  it("redact names the type", () => {
+    expect(replace(REDACT, EMAIL, "ann@example.com")).toBe("[EMAIL]");
+  });
+
+  it("mask keeps the last 4 letters or digits and the separators", () => {
+    expect(replace(MASK, CARD, "4111 1111 1111 4242")).toBe("**** **** **** 4242");
+    expect(replace(MASK, PHONE, "(415) 555-0100")).toBe("(***) ***-0100");
+    expect(replace(MASK, PHONE, "+44 20 7946 0958")).toBe("+** ** **** 0958");
+  });
+
+  it("pseudonyms are HMAC-SHA256 of tenant, type and value: stable per key and tenant, different across them", () => {
+    withBytes("k1-secret", (p, n) => x.pa_key(p, n));
+    const a = replace(PSEUDO, EMAIL, "ann@example.com", "tenant-a");
+    const mac = createHmac("sha256", "k1-secret").update(Buffer.concat([Buffer.from("tenant-a\0EMAIL\0"), Buffer.from("ann@example.com")])).digest("hex");
+    expect(a).toBe(`[EMAIL_${mac.slice(0, 8)}]`);
+    expect(replace(PSEUDO, EMAIL, "ann@example.com", "tenant-a")).toBe(a);
+    expect(replace(PSEUDO, EMAIL, "ann@example.com", "tenant-b")).not.toBe(a);
+    withBytes("k2-secret", (p, n) => x.pa_key(p, n));
+    expect(replace(PSEUDO, EMAIL, "ann@example.com", "tenant-a")).not.toBe(a);
+  });
+
+  it("placeholders are numbered per type in order of first sight, the same value keeps its number", () => {
+    expect(replace(TOKENISE, EMAIL, "ann@example.com")).toBe("<EMAIL_1>");
+    expect(replace(TOKENISE, PHONE, "+1 415 555 0100")).toBe("<PHONE_1>");
+    expect(replace(TOKENISE, EMAIL, "bob@example.com")).toBe("<EMAIL_2>");
+    expect(replace(TOKENISE, EMAIL, "ann@example.com")).toBe("<EMAIL_1>");
+  });
+});
+
+describe("restore", () => {
+  const reply = "Dear <EMAIL_1>, we will call <PHONE_1> or write to <EMAIL_2>. <NOT_1> and <EMAIL_9> stay; so does a < b > c.";
+  const restored = "Dear ann@example.com, we will call +1 415 555 0100 or write to bob@example.com. <NOT_1> and <EMAIL_9> stay; so does a < b > c.";
+
+  function vaultOf() {
+    replace(TOKENISE, EMAIL, "ann@example.com");
+    replace(TOKENISE, PHONE, "+1 415 555 0100");
+    replace(TOKENISE, EMAIL, "bob@example.com");
+    x.pa_clear();
+  }
+
+  it("puts the originals back, unknown placeholders and plain `<` stay", () => {
+    vaultOf();
+    withBytes(reply, (p, n) => x.pa_restore_push(p, n));
+    x.pa_restore_flush();
+    expect(output()).toBe(restored);
+  });
+
+  it("the same under every split into pieces, holding back at most one unfinished placeholder", () => {
+    vaultOf();
+    const bytes = enc.encode(reply);
+    const rand = prng(11);
+    for (let run = 0; run < 200; run++) {
+      x.pa_clear();
+      let at = 0;
+      let maxHeld = 0;
+      while (at < bytes.length) {
+        const n = run === 0 ? 1 : 1 + Math.floor(rand() * 12);
+        const piece = dec.decode(bytes.subarray(at, at + n));
+        maxHeld = Math.max(maxHeld, withBytes(piece, (p, len) => x.pa_restore_push(p, len)));
+        at += n;
+      }
+      x.pa_restore_flush();
+      expect(output()).toBe(restored);
+      expect(maxHeld).toBeLessThanOrEqual(32);
+    }
+  });
+});
