@@ -19,6 +19,9 @@ interface Exports {
   pa_replace(action: number, type: number, p: number, n: number, tp: number, tn: number): number;
   pa_restore_push(p: number, n: number): number;
   pa_restore_flush(): void;
+  sr_reset(bound: number): void;
+  sr_push(p: number, n: number): number;
+  sr_flush(): void;
 }
 
 const REDACT = 0, MASK = 1, PSEUDO = 2, TOKENISE = 3;
@@ -126,6 +129,46 @@ describe("restore", () => {
       x.pa_restore_flush();
       expect(output()).toBe(restored);
       expect(maxHeld).toBeLessThanOrEqual(32);
+    }
+  });
+});
+
+describe("streaming redaction: long secrets with known prefixes", () => {
+  // A throwaway key pair's private half would be a real secret; this block is random base64 in PEM shape.
+  const rand = prng(5);
+  const b64 = (n: number) => Array.from({ length: n }, () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(rand() * 64)]).join("");
+  const pemBody = Array.from({ length: 12 }, () => b64(64)).join("\n");
+  const pem = `-----BEGIN RSA PRIVATE KEY-----\n${pemBody}\n-----END RSA PRIVATE KEY-----`;
+  const jwt = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${b64(120).replace(/[+/]/g, "_")}.${b64(43).replace(/[+/]/g, "-")}`;
+  const text = `Here is the key:\n${pem}\nand the token ${jwt} for the call. Thanks!`;
+
+  function stream(pieces: number[], bound: number): { out: string; maxHeld: number } {
+    x.pa_clear();
+    x.sr_reset(bound);
+    const bytes = enc.encode(text);
+    let at = 0;
+    let maxHeld = 0;
+    let k = 0;
+    while (at < bytes.length) {
+      const n = pieces[k++ % pieces.length];
+      maxHeld = Math.max(maxHeld, withBytes(dec.decode(bytes.subarray(at, at + n)), (p, len) => x.sr_push(p, len)));
+      at += n;
+    }
+    x.sr_flush();
+    return { out: output(), maxHeld };
+  }
+
+  it.each([[[1]], [[3, 7, 1]], [[64]], [[500]]])("pieces %j: no 4-character fragment of the key or token reaches the client; hold-back stays within 64 bytes", (pieces) => {
+    const { out, maxHeld } = stream(pieces, 64);
+    expect(maxHeld).toBeLessThanOrEqual(64);
+    expect(out).toContain("Here is the key:");
+    expect(out).toContain("for the call. Thanks!");
+    for (const secret of [pemBody.replace(/\n/g, ""), jwt.slice(3)]) {
+      for (let i = 0; i + 4 <= secret.length; i += 1) {
+        const frag = secret.slice(i, i + 4);
+        if (/^[A-Za-z]{4}$/.test(frag) && "Here is the key and token for call Thanks".includes(frag)) continue;
+        expect(out.includes(frag) ? frag : "", `fragment at ${i}`).toBe("");
+      }
     }
   });
 });

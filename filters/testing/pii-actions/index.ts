@@ -43,3 +43,24 @@ export function pa_restore_push(ptr: usize, len: usize): usize {
 }
 
 export function pa_restore_flush(): void { restorer.flush(out); }
+
+// ---- streaming redaction (stream-redact.ts), scanning with every detector enabled ---------
+import { ReplacementPolicy, StreamRedactor } from "../../lib/pii/stream-redact";
+import { ScanConfig } from "../../lib/pii/scan";
+
+class RedactAll extends ReplacementPolicy {
+  write(type: i32, subtype: i32, ptr: usize, len: usize, o: ByteBuffer): bool {
+    return writeReplacement(PiiAction.Redact, type, ptr, len, o, null, 0, 0, null, scratch);
+  }
+}
+
+const scanConfig = new ScanConfig();
+let redactor = new StreamRedactor(64, scanConfig, new RedactAll());
+
+export function sr_reset(bound: usize): void { redactor = new StreamRedactor(bound, scanConfig, new RedactAll()); }
+/** Pushes a piece; returns the bytes held back after it. */
+export function sr_push(ptr: usize, len: usize): usize {
+  redactor.push(ptr, len, out);
+  return redactor.held;
+}
+export function sr_flush(): void { redactor.flush(out); }
