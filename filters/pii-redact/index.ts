@@ -3,5 +3,6 @@
 export * from "../sdk/dispatcher";
 export * from "./scan-api";
 import { RootContext, registerRootContext } from "../sdk";
+import { PiiRedactRoot } from "./root";
 
-registerRootContext("pii-redact", (contextId: u32): RootContext => new RootContext(contextId));
+registerRootContext("pii-redact", (contextId: u32): RootContext => new PiiRedactRoot(contextId));
