@@ -190,6 +190,11 @@ describe("tollgate pii scan on dist/pii-redact.wasm", () => {
     writeFileSync(good, JSON.stringify({ enabled: ["EMAIL", "PHONE"], thresholds: { EMAIL: 70 }, generic_secrets: true, actions: { EMAIL: "redact" } }));
     writeFileSync(bad, JSON.stringify({ thresholds: { E_MAIL: 70 } }));
     expect((await real(["scan", "--json", "--config", good], '{"text":"x"}\n')).status).toBe(0);
+    const filterConfig = join(dir, "filter.json");
+    writeFileSync(filterConfig, JSON.stringify({ entities: { PHONE: { enabled: false }, EMAIL: { threshold: 90, action: "mask" } }, stream: { hold_back_bytes: 64 } }));
+    expect((await real(["scan", "--config", filterConfig], '{"text":"x"}\n')).status).toBe(0);
+    writeFileSync(filterConfig, JSON.stringify({ entities: { EMAIL: { threshold: 101 } } }));
+    expect((await real(["scan", "--config", filterConfig], "")).err).toMatch(/\$\.entities\.EMAIL\.threshold: must be an integer from 0 to 100/);
     const r = await real(["scan", "--config", bad], '{"text":"x"}\n');
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/\$\.thresholds\.E_MAIL: is not a PII type/);

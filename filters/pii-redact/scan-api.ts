@@ -15,9 +15,12 @@
 // Configuration (every key optional):
 //   {"enabled": ["EMAIL", "SECRET", ...],   types to detect; default all
 //    "thresholds": {"PHONE": 60, ...},      minimum score 0..100 per type; default 50
-//    "generic_secrets": false}              opt-in generic key=/token= assignments
-// Other keys are accepted and ignored, so one filter configuration (which will also hold
-// actions, custom patterns and word lists) can be given to the tool as it is.
+//    "generic_secrets": false,              opt-in generic key=/token= assignments
+//    "entities": {"PHONE": {"enabled": true, "threshold": 60, "action": ...}}}
+//                                           the filter's per-type form, read after the two above
+// Other keys (the filter's actions, custom_patterns, word_lists, ...) are accepted and ignored
+// for now, so the filter's configuration file can be given to the tool as it is; custom
+// patterns and word lists are to be wired in here once their detectors exist.
 import { Findings, PII_TYPE_MAX, piiTypeFromName, piiTypeName, subtypeName } from "../lib/pii/findings";
 import { ScanConfig, scanText } from "../lib/pii/scan";
 import { secretFamily } from "../lib/pii/detect-secrets";
@@ -75,6 +78,24 @@ function readScanConfig(r: ConfigReader, root: JsonValue): ScanConfig {
       const path = "$.thresholds." + name;
       const t = knownType(r, name, path);
       if (t > 0) unchecked(c.threshold[t] = <i32>r.u32(thresholds.valueAt(i), path, 50, 0, 100));
+    }
+  }
+  // The filter's own per-type block (filters/pii-redact/config.ts), so its configuration file
+  // scans the same way here; `action` and any other key in it are the filter's business.
+  const entities = root.get("entities");
+  if (entities !== null) {
+    if (entities.kind != JsonKind.Object) r.fail("$.entities", "must be an object");
+    for (let i = 0; i < entities.length; i++) {
+      const path = "$.entities." + entities.keyAt(i);
+      const t = knownType(r, entities.keyAt(i), path);
+      const e = entities.valueAt(i);
+      if (t == 0 || e === null) continue;
+      if (e.kind != JsonKind.Object) {
+        r.fail(path, "must be an object");
+        continue;
+      }
+      unchecked(c.enabled[t] = r.bool(e.get("enabled"), path + ".enabled", unchecked(c.enabled[t])));
+      unchecked(c.threshold[t] = <i32>r.u32(e.get("threshold"), path + ".threshold", <u32>unchecked(c.threshold[t]), 0, 100));
     }
   }
   c.genericSecrets = r.bool(root.get("generic_secrets"), "$.generic_secrets", false);

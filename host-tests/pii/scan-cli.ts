@@ -14,7 +14,8 @@ Offsets are JavaScript string indices (UTF-16 code units), end exclusive.
 A line that is not JSON or has no string "text" gives {"error": "..."} (or "error: ...") and
 scanning goes on; the exit status is 0 unless standard input cannot be read.
   --config FILE   scan configuration, JSON: {"enabled": [types], "thresholds": {TYPE: 0..100},
-                  "generic_secrets": bool}; other keys are ignored
+                  "generic_secrets": bool}, or the filter's own configuration ("entities":
+                  {TYPE: {"enabled", "threshold"}}); other keys are ignored
   --wasm FILE     module to use (default dist/pii-redact.wasm; build with npm run build)
 `;
 

@@ -25,6 +25,8 @@ export interface ScanConfigJson {
   enabled?: string[];
   thresholds?: Record<string, number>;
   generic_secrets?: boolean;
+  /** The filter's per-type block; only enabled and threshold matter to a scan. */
+  entities?: Record<string, { enabled?: boolean; threshold?: number; [other: string]: unknown }>;
   [other: string]: unknown;
 }
 
