@@ -1,12 +1,14 @@
 // Structured PII detectors (EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS,
-// URL_CREDENTIALS). Placeholder signatures: each scans the whole UTF-8 text [ptr, ptr+len) and
-// adds what it finds to `out` (byte offsets).
-import { Findings } from "./findings";
-
-export function detectEmails(ptr: usize, len: usize, out: Findings): void {}
-export function detectPhones(ptr: usize, len: usize, out: Findings): void {}
-export function detectCreditCards(ptr: usize, len: usize, out: Findings): void {}
-export function detectIbans(ptr: usize, len: usize, out: Findings): void {}
-export function detectUsSsns(ptr: usize, len: usize, out: Findings): void {}
-export function detectIpAddresses(ptr: usize, len: usize, out: Findings): void {}
-export function detectUrlCredentials(ptr: usize, len: usize, out: Findings): void {}
+// URL_CREDENTIALS). Each scans the whole UTF-8 text [ptr, ptr+len) once, left to right, with
+// bounded look-behind and look-ahead (linear time, no backtracking), and adds what it finds to
+// `out` as byte offsets with a 0..100 score. One file per detector:
+//   detect-email.ts, detect-phone.ts (+ detect-phone-plan.ts), detect-card.ts, detect-iban.ts,
+//   detect-ssn.ts, detect-ip.ts, detect-urlcred.ts; validators in validate.ts, context words in
+//   context.ts, byte classes and digit runs in detect-chars.ts / detect-digits.ts.
+export { detectEmails } from "./detect-email";
+export { detectPhones } from "./detect-phone";
+export { detectCreditCards } from "./detect-card";
+export { detectIbans } from "./detect-iban";
+export { detectUsSsns } from "./detect-ssn";
+export { detectIpAddresses } from "./detect-ip";
+export { detectUrlCredentials } from "./detect-urlcred";

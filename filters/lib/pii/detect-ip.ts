@@ -1,0 +1,149 @@
+// IP_ADDRESS: IPv4 dotted quads (octets 0-255; a multi-digit octet with a leading zero is
+// rejected because inet_aton reads it as octal, so "010.1.1.1" is ambiguous), and IPv6 in full,
+// compressed (`::`) and IPv4-embedded forms, with an optional `%zone` and an optional CIDR
+// prefix. A quad glued to more dotted numbers (1.2.3.4.5) is a version or an OID, not an
+// address, and so is anything after "version".
+import { Findings, PiiType, subtypeId } from "./findings";
+import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
+import { NOT_PII_WORDS } from "./context";
+
+const SUB_V4 = subtypeId("ipv4");
+const SUB_V6 = subtypeId("ipv6");
+
+export function detectIpAddresses(ptr: usize, len: usize, out: Findings): void {
+  const n = <i32>len;
+  let i = 0;
+  while (i < n) {
+    const b = at(ptr, n, i);
+    if (!isHex(b) && b != 0x3A) { i++; continue; }
+    const p = at(ptr, n, i - 1);
+    const wordStart = !isWordByte(p) && !(p == 0x2E && isDigit(at(ptr, n, i - 2)));
+    if (!wordStart) { i++; continue; }
+    if (p != 0x3A) {
+      const e6 = parseV6(ptr, n, i);
+      if (e6 > 0) {
+        const e = withPrefix(ptr, n, e6, 128);
+        out.add(i, e, PiiType.IpAddress, SUB_V6, score(ptr, n, i));
+        i = e;
+        continue;
+      }
+    }
+    if (isDigit(b)) {
+      const e4 = parseV4(ptr, n, i);
+      if (e4 > 0 && v4Ends(ptr, n, e4)) {
+        const e = withPrefix(ptr, n, e4, 32);
+        out.add(i, e, PiiType.IpAddress, SUB_V4, score(ptr, n, i));
+        i = e;
+        continue;
+      }
+    }
+    // Skip the rest of this token: nothing inside it starts an address.
+    i++;
+    while (i < n && isAlnum(at(ptr, n, i))) i++;
+  }
+}
+
+function score(ptr: usize, n: i32, s: i32): i32 {
+  return NOT_PII_WORDS.before(ptr, n, s, 24) ? 35 : 85;
+}
+
+/** A quad must not run on into more dotted numbers or a word. */
+function v4Ends(ptr: usize, n: i32, e: i32): bool {
+  const q = at(ptr, n, e);
+  if (isWordByte(q)) return false;
+  if (q == 0x2E && isDigit(at(ptr, n, e + 1))) return false;
+  return true;
+}
+
+/** End of a dotted quad at s, or 0. */
+function parseV4(ptr: usize, n: i32, s: i32): i32 {
+  let k = s;
+  for (let o = 0; o < 4; o++) {
+    if (o > 0) {
+      if (at(ptr, n, k) != 0x2E) return 0;
+      k++;
+    }
+    let d = 0;
+    let v = 0;
+    while (d < 4 && isDigit(at(ptr, n, k + d))) {
+      v = v * 10 + <i32>(at(ptr, n, k + d) - 0x30);
+      d++;
+    }
+    if (d == 0 || d > 3 || v > 255) return 0;
+    if (d > 1 && at(ptr, n, k) == 0x30) return 0;
+    k += d;
+  }
+  return k;
+}
+
+/** End of an IPv6 address at s (with its zone id), or 0. */
+function parseV6(ptr: usize, n: i32, s: i32): i32 {
+  let k = s;
+  let groups = 0;
+  let dbl = false;
+  let digit = false;
+  if (at(ptr, n, k) == 0x3A) {
+    if (at(ptr, n, k + 1) != 0x3A) return 0;
+    dbl = true;
+    k += 2;
+  }
+  while (true) {
+    let h = 0;
+    while (h < 5 && isHex(at(ptr, n, k + h))) {
+      if (isDigit(at(ptr, n, k + h))) digit = true;
+      h++;
+    }
+    if (h == 0) {
+      if (!dbl || groups > 0 && at(ptr, n, k - 1) != 0x3A) return 0;
+      break; // "...::" ends the address
+    }
+    if (h > 4) return 0;
+    if (at(ptr, n, k + h) == 0x2E && isDigit(at(ptr, n, k + h + 1))) {
+      // Embedded IPv4 takes the last two groups.
+      const e4 = parseV4(ptr, n, k);
+      if (e4 == 0 || groups > 6 || (groups == 0 && !dbl)) return 0;
+      groups += 2;
+      k = e4;
+      digit = true;
+      break;
+    }
+    groups++;
+    k += h;
+    if (at(ptr, n, k) != 0x3A) break;
+    if (at(ptr, n, k + 1) == 0x3A) {
+      if (dbl) break;
+      dbl = true;
+      k += 2;
+      if (!isHex(at(ptr, n, k))) break;
+      continue;
+    }
+    if (!isHex(at(ptr, n, k + 1))) break;
+    k++;
+    if (groups >= 8) return 0;
+  }
+  if (dbl ? groups > 7 : groups != 8) return 0;
+  if (groups == 0 && at(ptr, n, k) != 0x2F) return 0; // a bare "::"
+  if (!digit && groups < 3) return 0; // "a::b" reads as code, not an address
+  // Zone id (fe80::1%eth0).
+  if (at(ptr, n, k) == 0x25 && isAlnum(at(ptr, n, k + 1))) {
+    let z = k + 1;
+    while (z < n && z - k <= 16 && isAlnum(at(ptr, n, z))) z++;
+    k = z;
+  }
+  const q = at(ptr, n, k);
+  if (isWordByte(q) || (q == 0x3A && isHex(at(ptr, n, k + 1))) || (q == 0x2E && isDigit(at(ptr, n, k + 1)))) return 0;
+  return k;
+}
+
+/** Extends e over a CIDR prefix "/0".."/max" when one follows. */
+function withPrefix(ptr: usize, n: i32, e: i32, maxBits: i32): i32 {
+  if (at(ptr, n, e) != 0x2F || !isDigit(at(ptr, n, e + 1))) return e;
+  let d = 0;
+  let v = 0;
+  while (d < 4 && isDigit(at(ptr, n, e + 1 + d))) {
+    v = v * 10 + <i32>(at(ptr, n, e + 1 + d) - 0x30);
+    d++;
+  }
+  if (d > 3 || v > maxBits || isWordByte(at(ptr, n, e + 1 + d))) return e;
+  return e + 1 + d;
+}
