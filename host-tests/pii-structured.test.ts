@@ -143,3 +143,185 @@ describe.runIf(existsSync(DEV))("pii-dev.jsonl: precision and recall per type", 
     expect(failures).toEqual([]);
   });
 });
+
+// ---- validators -----------------------------------------------------------------------------
+
+describe("validators", () => {
+  it("Luhn", () => {
+    for (const good of ["4111111111111111", "378282246310005", "5555555555554444", "6011111111111117", "3530111333300000", "79927398713"]) {
+      expect(validate(0, good), good).toBe(true);
+    }
+    for (const bad of ["4111111111111112", "378282246310006", "79927398710", "1"]) expect(validate(0, bad), bad).toBe(false);
+  });
+
+  it("IBAN mod-97", () => {
+    for (const good of ["GB82WEST12345698765432", "DE89370400440532013000", "FR1420041010050500013M02606", "NO9386011117947", "LC55HEMM000100010012001200023015"]) {
+      expect(validate(1, good), good).toBe(true);
+    }
+    for (const bad of ["GB82WEST12345698765433", "DE89370400440532013001", "GB82", "GB82WEST1234569876543!"]) expect(validate(1, bad), bad).toBe(false);
+  });
+
+  it("SSN area, group and serial rules", () => {
+    for (const good of ["078051123", "123456789", "665011234", "899991234"]) expect(validate(2, good), good).toBe(true);
+    for (const bad of ["000123456", "666123456", "900123456", "999123456", "123001234", "123450000", "12345678"]) expect(validate(2, bad), bad).toBe(false);
+  });
+});
+
+// ---- what each detector finds, and where spans end -------------------------------------------
+
+describe("detections and boundaries", () => {
+  it("EMAIL: RFC-ish local part, domain with a TLD, no trailing dot, IDN domains", () => {
+    expect(values("write to john.doe+tag@example.co.uk.", "EMAIL")).toEqual(["john.doe+tag@example.co.uk"]);
+    expect(values("ivan@пример.рф, a@xn--d1acufc.xn--p1ai", "EMAIL")).toEqual(["ivan@пример.рф", "a@xn--d1acufc.xn--p1ai"]);
+    expect(values("mailto:jane@corp.io", "EMAIL")).toEqual(["jane@corp.io"]);
+    for (const no of ["user@localhost", "a..b@x.com", "@example.com", "x@y.c0m", "name@domain.", "ftp://u:p@host.com"]) {
+      expect(values(no, "EMAIL"), no).toEqual([]);
+    }
+  });
+
+  it("CREDIT_CARD: Luhn, brand by IIN and length, consistent separators; brand as subtype", () => {
+    const cards = scan("visa 4111 1111 1111 1111, amex 3782-822463-10005, mc 2223000048400011").filter((e) => e.type === "CREDIT_CARD");
+    expect(cards.map((e) => e.subtype)).toEqual(["visa", "amex", "mastercard"]);
+    expect(values("card: 4111 1111 1111 1111.", "CREDIT_CARD")).toEqual(["4111 1111 1111 1111"]);
+    for (const no of ["4111111111111112", "4111 1111-1111 1111", "41111111111111111111111", "0000000000000000", "order 4111111111111111", "x4111111111111111", "9111111111111111"]) {
+      expect(values(no, "CREDIT_CARD"), no).toEqual([]);
+    }
+  });
+
+  it("IBAN: per-country length, mod-97, compact or grouped by four", () => {
+    expect(values("IBAN: DE89 3704 0044 0532 0130 00.", "IBAN")).toEqual(["DE89 3704 0044 0532 0130 00"]);
+    expect(values("pay GB82WEST12345698765432 now", "IBAN")).toEqual(["GB82WEST12345698765432"]);
+    for (const no of ["DE89 3704 0044 0532 0130 01", "DE89370400440532013000X", "XX89370400440532013000", "DE89 37040 044 0532 0130 00"]) {
+      expect(values(no, "IBAN"), no).toEqual([]);
+    }
+  });
+
+  it("US_SSN: formatted numbers; bare nine digits only with context; SSA rules", () => {
+    expect(values("SSN 078-05-1123", "US_SSN")).toEqual(["078-05-1123"]);
+    expect(values("social security number: 078051123", "US_SSN")).toEqual(["078051123"]);
+    expect(values("078051123", "US_SSN")).toEqual([]);
+    for (const no of ["ssn 000-12-3456", "ssn 666-12-3456", "ssn 901-12-3456", "ssn 123-00-4567", "ssn 123-45-0000", "ssn 123-45 6789", "1.123-45-6789"]) {
+      expect(values(no, "US_SSN"), no).toEqual([]);
+    }
+  });
+
+  it("IP_ADDRESS: v4 octets, v6 compressed and embedded, prefixes and zones; not versions", () => {
+    const ips = scan("from 10.0.0.1, [fe80::1%eth0], ::ffff:192.0.2.1 and 2001:db8::/32").filter((e) => e.type === "IP_ADDRESS");
+    expect(ips.map((e) => [e.subtype])).toEqual([["ipv4"], ["ipv6"], ["ipv6"], ["ipv6"]]);
+    expect(values("from 10.0.0.1, [fe80::1%eth0], ::ffff:192.0.2.1 and 2001:db8::/32", "IP_ADDRESS"))
+      .toEqual(["10.0.0.1", "fe80::1%eth0", "::ffff:192.0.2.1", "2001:db8::/32"]);
+    expect(values("1:2:3:4:5:6:7:8", "IP_ADDRESS")).toEqual(["1:2:3:4:5:6:7:8"]);
+    for (const no of ["version 1.2.3", "1.2.3.4.5", "256.1.1.1", "10.0.0", "12:30:45", "std::vector", "1:2:3:4:5:6:7:8:9", "a::b", "01.02.03.04"]) {
+      expect(values(no, "IP_ADDRESS"), no).toEqual([]);
+    }
+  });
+
+  it("URL_CREDENTIALS: scheme to host[:port], placeholders skipped", () => {
+    expect(values("db = postgres://app:s3cret@db.internal:5432/prod", "URL_CREDENTIALS")).toEqual(["postgres://app:s3cret@db.internal:5432"]);
+    expect(values("redis://:hunter2@cache:6379", "URL_CREDENTIALS")).toEqual(["redis://:hunter2@cache:6379"]);
+    expect(values("see https://user:pass@example.comはBasic", "URL_CREDENTIALS")).toEqual(["https://user:pass@example.com"]);
+    for (const no of ["https://example.com/a@b", "https://user@example.com", "postgres://u:${PASS}@db", "https://u:****@h.com", "https://u:@h.com"]) {
+      expect(values(no, "URL_CREDENTIALS"), no).toEqual([]);
+    }
+  });
+
+  it("PHONE: international and national formats; not dates, times, IPs, addresses, ids", () => {
+    expect(values("call +44 20 7946 0958 now", "PHONE")).toEqual(["+44 20 7946 0958"]);
+    expect(values("(415) 555-0100, 415.555.0100 or 415-555-0100 ext. 12", "PHONE")).toEqual(["(415) 555-0100", "415.555.0100", "415-555-0100 ext. 12"]);
+    expect(values("Tel: 030 12345678", "PHONE")).toEqual(["030 12345678"]);
+    expect(values("phone: 01 23 45 67 89", "PHONE")).toEqual(["01 23 45 67 89"]);
+    expect(values("mobile +91 98765 43210", "PHONE")).toEqual(["+91 98765 43210"]);
+    expect(values("Desk: +41 (0)96 471 07 95", "PHONE")).toEqual(["+41 (0)96 471 07 95"]);
+    expect(values("＋１　（６５０）　３３３－６０００", "PHONE")).toEqual(["＋１　（６５０）　３３３－６０００"]);
+    for (const no of [
+      "2012-01-02 08:00", "12/05/2019", "at 12:30:45", "192.168.100.200", "v1.2.3", "build 4.15.0-1234", "order 415-555-0100",
+      "704 1436 Redbud Dr", "id abc4155550100", "123-45-6789", "+999 123 456 789", "4111111111111111", "12345678901234567890",
+    ]) {
+      expect(values(no, "PHONE"), no).toEqual([]);
+    }
+  });
+
+  it("offsets are UTF-16 indices after multi-byte text", () => {
+    const text = "😀 Ünïcode 📞 +1 415 555 0100 ✉ ana@exämple.com";
+    const found = scan(text);
+    expect(found.map((e) => text.slice(e.start, e.end))).toEqual(["+1 415 555 0100", "ana@exämple.com"]);
+  });
+});
+
+// ---- fuzzing: never traps, linear time -------------------------------------------------------
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function scanBytes(bytes: Uint8Array): number {
+  return withBytes(bytes, (p, n) => x.pd_scan_count(p, n));
+}
+
+const repeat = (unit: string, bytes: number) => new TextEncoder().encode(unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes));
+
+// Inputs that stress each anchor: long digit runs, separators, '@', "://", hex and colons.
+const PATHOLOGICAL: Array<[string, (n: number) => Uint8Array]> = [
+  ["digits", (n) => repeat("4", n)],
+  ["digit groups", (n) => repeat("4111 ", n)],
+  ["dashes", (n) => repeat("1-", n)],
+  ["dots", (n) => repeat("1.", n)],
+  ["ats", (n) => repeat("a@", n)],
+  ["at domain", (n) => repeat("a.", n - 2).map((b, i) => (i === 0 ? 0x40 : b))],
+  ["local part", (n) => repeat("a", n)],
+  ["colons", (n) => repeat("1:", n)],
+  ["double colons", (n) => repeat("a::", n)],
+  ["schemes", (n) => repeat("x://u:p", n)],
+  ["ibans", (n) => repeat("DE89 ", n)],
+  ["plus", (n) => repeat("+1 (", n)],
+  ["fullwidth", (n) => repeat("１", n)],
+];
+
+describe("fuzz", () => {
+  it("random bytes and random structured soup never trap", () => {
+    const r = rng(42);
+    const alphabet = "0123456789 -.:/@+()abcdefABCDEF xX\n";
+    for (let k = 0; k < 300; k++) {
+      const n = Math.floor(r() * 4096);
+      const bytes = new Uint8Array(n);
+      if (k % 2 === 0) for (let i = 0; i < n; i++) bytes[i] = Math.floor(r() * 256);
+      else for (let i = 0; i < n; i++) bytes[i] = alphabet.charCodeAt(Math.floor(r() * alphabet.length));
+      expect(() => scanBytes(bytes)).not.toThrow();
+    }
+  });
+
+  it("1 MB digit runs and pathological inputs finish without trapping", () => {
+    for (const [name, make] of PATHOLOGICAL) {
+      const t0 = performance.now();
+      expect(() => scanBytes(make(1 << 20)), name).not.toThrow();
+      expect(performance.now() - t0, name).toBeLessThan(5000);
+    }
+  });
+
+  it("time grows linearly: 4x the input takes less than 12x the time", () => {
+    const time = (bytes: Uint8Array) => {
+      let best = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        scanBytes(bytes);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    const report: string[] = [];
+    for (const [name, make] of PATHOLOGICAL) {
+      const small = time(make(64 << 10));
+      const large = time(make(256 << 10));
+      report.push(`${name.padEnd(14)} 64K ${small.toFixed(2)}ms  256K ${large.toFixed(2)}ms  x${(large / Math.max(small, 0.05)).toFixed(1)}`);
+      expect(large, name).toBeLessThan(12 * Math.max(small, 0.5));
+    }
+    console.log(report.join("\n"));
+  });
+});
