@@ -41,6 +41,7 @@ interface Exports {
   pt_rewrite(doc: number, len: number, repl: number, replLen: number): number;
   pt_escape(ptr: number, len: number): number;
   pt_decoded_to_raw(raw: number, rawLen: number, off: number): number;
+  pt_rules_ok(): number;
 }
 
 let x: Exports;
@@ -164,6 +165,16 @@ describe("recordings", () => {
 });
 
 describe("hand-made shapes", () => {
+  it("every pattern of the table parses", () => {
+    expect(x.pt_rules_ok()).toBe(1);
+  });
+
+  it("rewrites only the parts named, in place", () => {
+    const doc = enc.encode('{ "messages" : [ {"role":"user","content":"a\\nb"}, {"role":"user","content":"keep"}, {"role":"user","content":"c"} ] }');
+    const got = find("openai", "chat-completions", false, doc, (i) => (i === 1 ? null : enc.encode(`<${i}>`)));
+    expect(dec.decode(got.rewritten!)).toBe('{ "messages" : [ {"role":"user","content":"<0>"}, {"role":"user","content":"keep"}, {"role":"user","content":"<2>"} ] }');
+  });
+
   const cases: Array<[string, string, boolean, unknown]> = [
     ["openai", "chat-completions", false, { messages: [{ role: "system", content: "sys" }, { role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "data:x" } }] }, { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{\"a\":\"b\"}" } }] }, { role: "tool", tool_call_id: "c", content: "result" }] }],
     ["openai", "chat-completions", true, { choices: [{ delta: { tool_calls: [{ index: 3, function: { arguments: "{\"x" } }] }, index: 2 }] }],

@@ -7,6 +7,7 @@ import { Provider, Operation } from "../../lib/providers/types";
 import { ByteBuffer } from "../../lib/bytes/buffer";
 import { TextParts, findTextParts } from "../../lib/pii/text-parts";
 import { JsonRewriter, appendJsonStringBody, decodePart, decodedToRaw } from "../../lib/pii/json-rewrite";
+import { rulesFor } from "../../lib/pii/text-parts-table";
 
 class PiiTextRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext | null {
@@ -74,4 +75,12 @@ export function pt_escape(ptr: usize, len: usize): i32 {
 
 export function pt_decoded_to_raw(raw: usize, rawLen: usize, off: usize): usize {
   return decodedToRaw(raw, rawLen, off);
+}
+
+/** 1 when every dialect's rule patterns parsed (a typo in the table would silently match less). */
+export function pt_rules_ok(): i32 {
+  for (let op = 1; op <= 13; op++) {
+    if (rulesFor(<Operation>op, false).broken || rulesFor(<Operation>op, true).broken) return 0;
+  }
+  return 1;
 }
