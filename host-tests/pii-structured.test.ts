@@ -232,6 +232,9 @@ describe("detections and boundaries", () => {
     expect(values("phone: 01 23 45 67 89", "PHONE")).toEqual(["01 23 45 67 89"]);
     expect(values("mobile +91 98765 43210", "PHONE")).toEqual(["+91 98765 43210"]);
     expect(values("Desk: +41 (0)96 471 07 95", "PHONE")).toEqual(["+41 (0)96 471 07 95"]);
+    expect(values("+44(0)20 7946 0958", "PHONE")).toEqual(["+44(0)20 7946 0958"]);
+    expect(values("Phone: 555-0199", "PHONE")).toEqual(["555-0199"]);
+    expect(values("555-0199", "PHONE")).toEqual([]);
     expect(values("＋１　（６５０）　３３３－６０００", "PHONE")).toEqual(["＋１　（６５０）　３３３－６０００"]);
     for (const no of [
       "2012-01-02 08:00", "12/05/2019", "at 12:30:45", "192.168.100.200", "v1.2.3", "build 4.15.0-1234", "order 415-555-0100",
