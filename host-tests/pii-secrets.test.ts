@@ -21,6 +21,7 @@ interface Exports {
   ps_out_len(): number;
   ps_scan(ptr: number, len: number, generic: number): number;
   ps_count(ptr: number, len: number, generic: number): number;
+  ps_detect(ptr: number, len: number, generic: number): number;
 }
 
 interface Finding { start: number; end: number; type: number; score: number; subtype: string; family: string }
@@ -145,4 +146,241 @@ describe.skipIf(!existsSync(DEV))("dev set (texts whose scope includes SECRET)",
       expect(pct(total.tp, total.tp + total.fn)).toBeGreaterThanOrEqual(60);
     });
   }
+});
+
+// ---- per-format cases (bodies synthesized from the published formats) ----------------------
+
+const rnd = prng(0x5ec2e7);
+const AL = {
+  alnum: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+  upper: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+  letters: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+  b64url: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+  b64: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+  hex: "0123456789abcdef",
+  digits: "0123456789",
+  bech: "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
+};
+/** n random bytes of an alphabet, always holding a digit, a lower and an upper where it has them. */
+function r(alpha: string, n: number): string {
+  for (;;) {
+    let s = "";
+    for (let i = 0; i < n; i++) s += alpha[Math.floor(rnd() * alpha.length)];
+    const want = [/[0-9]/, /[a-z]/, /[A-Z]/].filter((re) => re.test(alpha));
+    if (want.every((re) => re.test(s))) return s;
+  }
+}
+const b64url = (s: string) => Buffer.from(s).toString("base64url");
+
+// [family, token] pairs: each must be found whole inside a sentence.
+const positives: Array<[string, string]> = [
+  ["aws", "AKIA" + r(AL.upper, 16)],
+  ["aws", "ASIA" + r(AL.upper, 16)],
+  ["github", "ghp_" + r(AL.alnum, 36)],
+  ["github", "ghs_" + r(AL.alnum, 36)],
+  ["github", "github_pat_" + r(AL.alnum, 22) + "_" + r(AL.alnum, 59)],
+  ["gitlab", "glpat-" + r(AL.b64url, 20)],
+  ["openai", "sk-proj-" + r(AL.b64url, 120)],
+  ["openai", "sk-svcacct-" + r(AL.b64url, 80)],
+  ["openai", "sk-" + r(AL.alnum, 48)],
+  ["anthropic", "sk-ant-api03-" + r(AL.b64url, 93) + "AA"],
+  ["anthropic", "sk-ant-admin01-" + r(AL.b64url, 93) + "AA"],
+  ["slack", "xoxb-" + r(AL.digits, 13) + "-" + r(AL.digits, 13) + "-" + r(AL.alnum, 24)],
+  ["slack", "xoxp-" + r(AL.digits, 12) + "-" + r(AL.digits, 12) + "-" + r(AL.digits, 12) + "-" + r(AL.hex, 32)],
+  ["slack", "xoxe.xoxp-1-" + r(AL.alnum, 164)],
+  ["slack", "xoxe-1-" + r(AL.alnum, 146)],
+  ["slack", "https://hooks.slack.com/services/T" + r(AL.upper, 8) + "/B" + r(AL.upper, 8) + "/" + r(AL.alnum, 24)],
+  ["gcp", "AIza" + r(AL.b64url, 35)],
+  ["stripe", "sk_live_" + r(AL.alnum, 24)],
+  ["stripe", "rk_test_" + r(AL.alnum, 99)],
+  ["jwt", b64url('{"alg":"HS256","typ":"JWT"}') + "." + b64url('{"sub":"42","iat":1700000000}') + "." + r(AL.b64url, 43)],
+  ["private_key", "-----BEGIN RSA PRIVATE KEY-----\n" + r(AL.b64, 64) + "\n" + r(AL.b64, 40) + "=\n-----END RSA PRIVATE KEY-----"],
+  ["private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\\n" + r(AL.b64, 70) + "\\n-----END OPENSSH PRIVATE KEY-----"],
+  ["huggingface", "hf_" + r(AL.letters, 34)],
+  ["huggingface", "api_org_" + r(AL.letters, 34)],
+  ["discord", "MTk" + r(AL.b64url, 21) + "." + r(AL.b64url, 6) + "." + r(AL.b64url, 27)],
+  ["azure", r(AL.alnum, 3) + "8Q~" + r(AL.b64url, 34)],
+  ["other_service", "ops_eyJ" + r(AL.b64, 300)],
+  ["other_service", "AGE-SECRET-KEY-1" + r(AL.bech, 58)],
+  ["other_service", "hvs." + r(AL.b64url, 95)],
+  ["other_service", "SG." + r(AL.b64url, 22) + "." + r(AL.b64url, 43)],
+  ["other_service", "npm_" + r(AL.alnum, 36)],
+  ["other_service", "pypi-AgEIcHlwaS5vcmc" + r(AL.b64url, 70)],
+  ["other_service", "dop_v1_" + r(AL.hex, 64)],
+  ["other_service", "shpat_" + r(AL.hex, 32)],
+  ["other_service", "tskey-auth-" + r(AL.alnum, 12) + "-" + r(AL.alnum, 30)],
+  ["other_service", "PMAK-" + r(AL.hex, 24) + "-" + r(AL.hex, 34)],
+  ["other_service", "lin_api_" + r(AL.alnum, 40)],
+  ["other_service", "dp.pt." + r(AL.alnum, 43)],
+  ["gitlab", "glagent-" + r(AL.b64url, 60)],
+  ["other_service", "sgp_" + r(AL.hex, 40)],
+  ["other_service", "tk-us-" + r(AL.b64url, 48)],
+  ["other_service", "v1.0-" + r(AL.hex, 24) + "-" + r(AL.hex, 146)],
+  ["other_service", r(AL.digits, 10) + ":AA" + r(AL.b64url, 33)],
+  ["other_service", r(AL.digits, 16) + "|" + r(AL.b64url, 27)],
+  ["other_service", "fm2_" + r(AL.b64, 150)],
+];
+
+// Keyword-gated values: [family, text, value].
+const assigned: Array<[string, string, string]> = (() => {
+  const uuid = `${r(AL.hex, 8)}-${r(AL.hex, 4)}-${r(AL.hex, 4)}-${r(AL.hex, 4)}-${r(AL.hex, 12)}`;
+  const aws = r(AL.b64, 40);
+  const sumo = r(AL.alnum, 64);
+  const jira = r(AL.alnum, 24);
+  return [
+    ["other_service", `HEROKU_API_KEY=${uuid}`, uuid],
+    ["other_service", `snyk_token: "${uuid}"`, uuid],
+    ["aws", `aws_secret_access_key = ${aws}`, aws],
+    ["other_service", `export SUMO_ACCESS_KEY="${sumo}"`, sumo],
+    ["other_service", `JIRA_API_TOKEN=${jira}`, jira],
+  ] as Array<[string, string, string]>;
+})();
+
+const negatives: string[] = [
+  "ghp_" + "x".repeat(36), // redacted
+  "ghp_" + r(AL.alnum, 35), // one short
+  "ghp_" + r(AL.alnum, 40), // too long: not this format
+  "wordghp_" + r(AL.alnum, 36), // inside a word
+  "AKIAIOSFODNN7EXAMPLE", // AWS's documentation key
+  "xoxb-123-456-########",
+  "XOXB-" + r(AL.digits, 12) + "-" + r(AL.alnum, 24),
+  "hf_" + r(AL.letters, 20),
+  "eyJhbGciOiJub25lIn0", // a lone header
+  "eyJhYmMiOjF9." + b64url('{"x":1}'), // header without "alg"
+  "-----BEGIN PUBLIC KEY-----\n" + r(AL.b64, 64) + "\n-----END PUBLIC KEY-----",
+  "-----BEGIN CERTIFICATE-----\n" + r(AL.b64, 64) + "\n-----END CERTIFICATE-----",
+  "id = " + `${r(AL.hex, 8)}-${r(AL.hex, 4)}-${r(AL.hex, 4)}-${r(AL.hex, 4)}-${r(AL.hex, 12)}`, // a bare UUID
+  "sha1 " + r(AL.hex, 40),
+  "~".repeat(40),
+  "sk-learn and sk-image are Python packages",
+  "curl -u user:$PASSWORD https://example.com",
+  "curl -u <user:password> https://example.com",
+  "s.THISSTRINGISALLUPPERCASE",
+  "The quick brown fox jumps over the lazy dog. ".repeat(4),
+];
+
+describe("formats", () => {
+  it.each(positives.map(([f, t]) => [f, t.slice(0, 24), t]))("finds %s %s…", (family, _short, token) => {
+    const text = `config: ${token} (rotate soon)`;
+    const found = scan(text);
+    expect(found.map((f) => f.value)).toEqual([token]);
+    expect(found[0].family).toBe(family);
+  });
+
+  it.each(assigned)("finds %s in %s", (family, text, value) => {
+    const found = scan(text);
+    expect(found.map((f) => f.value)).toEqual([value]);
+    expect(found[0].family).toBe(family);
+  });
+
+  it.each(negatives.map((t) => [t.slice(0, 40), t]))("ignores %s", (_short, text) => {
+    expect(scan(`value: ${text} end`)).toEqual([]);
+  });
+
+  it("curl -u credentials, quoted or continued over lines", () => {
+    const pass = r(AL.alnum, 14);
+    expect(scan(`curl -X POST https://h/x \\\n  -u deploy:${pass}`).map((f) => f.value)).toEqual([`deploy:${pass}`]);
+    expect(scan(`curl --user 'ci:${pass}' https://h/`).map((f) => f.value)).toEqual([`'ci:${pass}'`]);
+    expect(scan(`ssh -u deploy:${pass}`)).toEqual([]); // not curl
+  });
+
+  it("generic assignments only when enabled, and only random-looking values", () => {
+    const v = r(AL.alnum, 32);
+    const text = `my_service_token = "${v}"`;
+    expect(scan(text)).toEqual([]);
+    expect(scan(text, true).map((f) => [f.value, f.family])).toEqual([[v, "generic"]]);
+    expect(scan(`password: "${r(AL.alnum, 12)}!"`, true).length).toBe(1);
+    expect(scan(`token = "the_default_token_value"`, true)).toEqual([]);
+    expect(scan(`api_key: ${"x".repeat(32)}`, true)).toEqual([]);
+    expect(scan(`auth_header = "${r(AL.alnum, 32)}"`, true)).toEqual([]);
+  });
+
+  it("offsets are exact around multi-byte text", () => {
+    const t = "ghp_" + r(AL.alnum, 36);
+    const text = `clé 🔑 « ${t} » 日本`;
+    const [f] = scan(text);
+    expect(text.slice(f.start, f.end)).toBe(t);
+  });
+
+  it("several secrets in one text, each once", () => {
+    const a = "AKIA" + r(AL.upper, 16);
+    const b = "xoxb-" + r(AL.digits, 12) + "-" + r(AL.alnum, 24);
+    const c = "npm_" + r(AL.alnum, 36);
+    expect(scan(`${a}\n${b}, ${c}.`).map((f) => f.value)).toEqual([a, b, c]);
+  });
+});
+
+// ---- recorded provider traffic: no credentials in bodies ----------------------------------
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+describe("recordings", () => {
+  it("no SECRET finding in any recorded request or response body", () => {
+    const bodies = files(RECORDINGS).filter((p) => !/MANIFEST\.md$|\.gitattributes$/.test(p));
+    expect(bodies.length).toBeGreaterThan(50);
+    const hits: string[] = [];
+    for (const p of bodies) {
+      const bytes = readFileSync(p);
+      for (const generic of [false, true]) {
+        for (const f of scanBytes(bytes, generic)) {
+          hits.push(`${p.slice(RECORDINGS.length + 1)} ${f.subtype} ${bytes.subarray(f.start, Math.min(f.end, f.start + 60)).toString()}`);
+        }
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+});
+
+// ---- fuzz: never trap, linear time --------------------------------------------------------
+
+function timeScan(bytes: Uint8Array, generic: boolean): number {
+  return withBytes(bytes, (p, n) => {
+    x.ps_detect(p, n, generic ? 1 : 0); // warm
+    const t0 = performance.now();
+    for (let k = 0; k < 3; k++) x.ps_detect(p, n, generic ? 1 : 0);
+    return (performance.now() - t0) / 3;
+  });
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const generators: Array<[string, (n: number) => Uint8Array]> = [
+  ["random bytes", (n) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256); return b; }],
+  ["one base64 run", (n) => enc(r(AL.b64, n))],
+  ["prefix repeats", (n) => enc("xoxb-1-".repeat(Math.ceil(n / 7)).slice(0, n))],
+  ["dashed words", (n) => enc("a-".repeat(n / 2))],
+  ["jwt-like chain", (n) => enc("eyJhbGciOi.".repeat(Math.ceil(n / 11)).slice(0, n))],
+  ["BEGIN lines without END", (n) => enc("-----BEGIN PRIVATE KEY-----\n".repeat(Math.ceil(n / 28)).slice(0, n))],
+  ["curl -u repeats", (n) => enc("curl -u a:bcd ".repeat(Math.ceil(n / 14)).slice(0, n))],
+  ["assignments", (n) => enc("token=ab ".repeat(Math.ceil(n / 9)).slice(0, n))],
+  ["digits and pipes", (n) => enc("1234567890123456|".repeat(Math.ceil(n / 17)).slice(0, n))],
+  ["azure-like", (n) => enc("abc8Q~".repeat(Math.ceil(n / 6)).slice(0, n))],
+];
+
+describe("fuzz", () => {
+  it("random and pathological inputs never trap", () => {
+    for (let round = 0; round < 200; round++) {
+      const n = Math.floor(rnd() * 2000);
+      const b = new Uint8Array(n);
+      // Random bytes biased toward token bytes and format prefixes' letters.
+      const pool = "xoxb-AKIAghp_eyJ.-----BEGIN PRIVATE KEY:=\"' \n|~Q8" + AL.b64url;
+      for (let i = 0; i < n; i++) b[i] = rnd() < 0.3 ? Math.floor(rnd() * 256) : pool.charCodeAt(Math.floor(rnd() * pool.length));
+      expect(() => scanBytes(b, true)).not.toThrow();
+    }
+    for (const [, g] of generators) expect(() => scanBytes(g(20000), true)).not.toThrow();
+  });
+
+  it.each(generators.map(([name, g]) => [name, g]))("%s: 4x the input takes < 12x the time", (_name, g) => {
+    const small = g(64 * 1024);
+    const large = g(256 * 1024);
+    let ratio = Infinity;
+    for (let attempt = 0; attempt < 3 && ratio >= 12; attempt++) {
+      ratio = timeScan(large, true) / Math.max(timeScan(small, true), 0.05);
+    }
+    expect(ratio).toBeLessThan(12);
+  });
 });

@@ -3,7 +3,7 @@
 // bucketed by their first byte, so a position costs one array load unless its byte starts some
 // prefix; then the longest prefixes are tried first and the segments are read with capped runs.
 import {
-  byteAt, classMix, cls, entropy, isPlaceholder, runLen, C_EQ, C_SPACE, WORD,
+  byteAt, classMix, cls, containsCI, entropy, isPlaceholder, runLen, C_EQ, C_SPACE, WORD,
 } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
@@ -98,6 +98,8 @@ function matchRule(r: PrefixRule, ptr: usize, i: i32, end: i32): i32 {
   }
   if (!boundaryAfter(ptr, j, end)) return -1;
   if ((flags & F_ALLOW_PLACEHOLDER) == 0 && isPlaceholder(ptr, bodyStart, bodyEnd)) return -1;
+  // Documentation keys say so (AWS's AKIAIOSFODNN7EXAMPLE), even where stand-ins are allowed.
+  if (containsCI(ptr, bodyStart, bodyEnd, "example")) return -1;
   if ((flags & F_MIX3) != 0 && classMix(ptr, bodyStart, bodyEnd) < 3) return -1;
   if ((flags & F_ENDS_AA) != 0 && (byteAt(ptr, bodyEnd - 1) != 0x41 || byteAt(ptr, bodyEnd - 2) != 0x41)) return -1;
   if ((flags & F_NEED_DASH) != 0) {

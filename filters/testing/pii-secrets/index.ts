@@ -6,7 +6,7 @@ export * from "../../sdk/dispatcher";
 import { RootContext, HttpContext, registerRootContext } from "../../sdk";
 import { Findings, PiiType, subtypeName } from "../../lib/pii/findings";
 import { ScanConfig, scanText } from "../../lib/pii/scan";
-import { secretFamily } from "../../lib/pii/detect-secrets";
+import { detectSecrets, secretFamily } from "../../lib/pii/detect-secrets";
 
 class PiiSecretsRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext | null {
@@ -54,4 +54,16 @@ export function ps_scan(ptr: usize, len: usize, generic: bool): i32 {
 export function ps_count(ptr: usize, len: usize, generic: bool): i32 {
   scanText(ptr, len, generic ? withGeneric : plain, found);
   return found.count;
+}
+
+const raw = new Findings();
+
+/**
+ * The detectors alone, without scanText's threshold and overlap resolution (timing: resolution
+ * compares findings pairwise, which is the scan API's cost, not the detectors').
+ */
+export function ps_detect(ptr: usize, len: usize, generic: bool): i32 {
+  raw.clear();
+  detectSecrets(ptr, len, raw, generic);
+  return raw.count;
 }
