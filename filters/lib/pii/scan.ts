@@ -47,28 +47,47 @@ export function scanText(ptr: usize, len: usize, cfg: ScanConfig, out: Findings)
   resolve(f, cfg, out);
 }
 
-/** Threshold, then keep the best of every group of overlapping findings. */
+/**
+ * Threshold, then keep the best of every run of overlapping findings: sorted by start, each
+ * finding is compared only with the last one kept (kept ones never overlap each other), so a
+ * text with thousands of findings stays O(n log n).
+ */
 function resolve(f: Findings, cfg: ScanConfig, out: Findings): void {
   out.clear();
-  // Insertion order by start (finding counts per text are small).
+  const order = orderBuffer(f.count);
+  let n = 0;
   for (let i = 0; i < f.count; i++) {
     const t = unchecked(f.type[i]);
     if (t < 1 || t > PII_TYPE_MAX || unchecked(f.score[i]) < unchecked(cfg.threshold[t])) continue;
-    const s = unchecked(f.start[i]);
-    const e = unchecked(f.end[i]);
-    let keep = true;
-    for (let j = 0; j < out.count; j++) {
-      if (unchecked(out.end[j]) <= s || unchecked(out.start[j]) >= e) continue;
-      if (better(f, i, out, j)) {
-        out.removeAt(j);
-        j--;
-      } else {
-        keep = false;
-        break;
-      }
-    }
-    if (keep) insertSorted(out, s, e, t, unchecked(f.subtype[i]), unchecked(f.score[i]));
+    order[n++] = i;
   }
+  order.length = n;
+  sorting = f;
+  order.sort(byStart);
+  for (let k = 0; k < n; k++) {
+    const i = unchecked(order[k]);
+    const last = out.count - 1;
+    if (last >= 0 && unchecked(out.end[last]) > unchecked(f.start[i])) {
+      if (!better(f, i, out, last)) continue;
+      out.count = last;
+    }
+    out.add(unchecked(f.start[i]), unchecked(f.end[i]), unchecked(f.type[i]), unchecked(f.subtype[i]), unchecked(f.score[i]));
+  }
+}
+
+let sorting: Findings = raw;
+let orderArray: i32[] = [];
+
+function orderBuffer(n: i32): i32[] {
+  if (orderArray.length < n) orderArray = new Array<i32>(n);
+  orderArray.length = n;
+  return orderArray;
+}
+
+function byStart(a: i32, b: i32): i32 {
+  const f = sorting;
+  const d = unchecked(f.start[a]) - unchecked(f.start[b]);
+  return d != 0 ? d : a - b;
 }
 
 function better(a: Findings, i: i32, b: Findings, j: i32): bool {
@@ -76,20 +95,4 @@ function better(a: Findings, i: i32, b: Findings, j: i32): bool {
   const sb = unchecked(b.score[j]);
   if (sa != sb) return sa > sb;
   return unchecked(a.end[i]) - unchecked(a.start[i]) > unchecked(b.end[j]) - unchecked(b.start[j]);
-}
-
-function insertSorted(out: Findings, s: i32, e: i32, t: i32, sub: i32, score: i32): void {
-  out.add(s, e, t, sub, score);
-  // Bubble the new last entry into start order.
-  let k = out.count - 1;
-  while (k > 0 && unchecked(out.start[k - 1]) > unchecked(out.start[k])) {
-    swap(out.start, k); swap(out.end, k); swap(out.type, k); swap(out.subtype, k); swap(out.score, k);
-    k--;
-  }
-}
-
-function swap(a: StaticArray<i32>, k: i32): void {
-  const x = unchecked(a[k]);
-  unchecked(a[k] = a[k - 1]);
-  unchecked(a[k - 1] = x);
 }

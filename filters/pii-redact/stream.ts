@@ -1,0 +1,171 @@
+// pii-redact on one HTTP stream.
+//   request headers  recognise the call; drop content-length (the body may change length) and
+//                    accept-encoding (a compressed reply cannot be read)
+//   request body     buffered to its end, then every text part scanned and rewritten; an entity
+//                    whose action is block refuses the request (400 in the provider's shape,
+//                    naming the type, never the value)
+//   response         non-streamed JSON: buffered, placeholders restored, entities replaced.
+//                    Streamed replies are not rewritten yet (issue 5 in progress): they pass
+//                    through and are counted as such.
+//   end              filter state tollgate.pii and metrics: counts per direction, type, action
+import {
+  BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
+  getHeaderMapValueBytes, setBufferBytes,
+} from "../sdk";
+import { parseHttpStatus } from "../lib/bytes";
+import { piiTypeName } from "../lib/pii/findings";
+import { ErrorKind, providerError } from "../lib/providers/errors";
+import { Recognition, recognisePath } from "../lib/providers/recognise";
+import { BodyFraming, Operation, Provider } from "../lib/providers/types";
+import { framingFor } from "../lib/providers/usage";
+import { DocumentRedactor, DOC_BLOCKED, DOC_REWRITTEN, DOC_UNREADABLE } from "./document";
+import { PiiPolicy } from "./policy";
+import { PiiRedactRoot } from "./root";
+import { publishPiiState } from "./state";
+
+const ALL: u32 = 0xffffffff;
+
+export class PiiStream extends HttpContext {
+  private readonly pii: PiiRedactRoot;
+  private readonly rec: Recognition = new Recognition();
+  private active: bool = false;
+  private requestDone: bool = false;
+  private rewriteResponse: bool = false;
+  private policy: PiiPolicy;
+  private doc: DocumentRedactor;
+  blockedType: i32 = 0;
+  responseStreamed: bool = false;
+  badDocuments: i32 = 0;
+
+  constructor(contextId: u32, root: PiiRedactRoot) {
+    super(contextId, root);
+    const policy = root.newPolicy();
+    this.policy = policy;
+    this.doc = new DocumentRedactor(root.config.scan, policy);
+    this.pii = root;
+  }
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
+    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
+    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
+    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
+    if (method !== null && path !== null) {
+      recognisePath(this.rec, method.ptr, method.len, path.ptr, path.len, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, false);
+    }
+    free(method);
+    free(path);
+    free(authority);
+    this.active = this.rec.operation != Operation.Unknown;
+    if (!this.active) return FilterHeadersStatus.Continue;
+    this.policy.setTenant(this.pii.config.tenantHeader);
+    if (this.pii.config.requests && !endOfStream) this.removeRequestHeader("content-length");
+    if (this.pii.config.responses) this.removeRequestHeader("accept-encoding");
+    return FilterHeadersStatus.Continue;
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    if (!this.active || this.requestDone || !this.pii.config.requests) return FilterDataStatus.Continue;
+    if (bodySize > this.pii.config.maxBodyBytes) return this.tooLarge();
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    this.requestDone = true;
+    const body = this.getRequestBodyBytes(0, bodySize);
+    if (body === null) return FilterDataStatus.Continue;
+    const r = this.doc.run(this.rec.provider, this.rec.operation, false, body.ptr, body.len);
+    body.free();
+    if (r == DOC_BLOCKED) {
+      this.blockedType = this.doc.blockedType;
+      this.refuse(400, "The request contains " + article(piiTypeName(this.blockedType)) + " " + piiTypeName(this.blockedType) + ", which this gateway does not forward.", "tollgate_pii_blocked");
+      return FilterDataStatus.StopIterationNoBuffer;
+    }
+    if (r == DOC_UNREADABLE) {
+      this.badDocuments++;
+      if (this.pii.config.rejectBadInput) {
+        this.refuse(400, "The request body could not be read for personal data.", "tollgate_pii_bad_request");
+        return FilterDataStatus.StopIterationNoBuffer;
+      }
+    }
+    if (r == DOC_REWRITTEN) {
+      const out = this.doc.rewriter.out;
+      setBufferBytes(BufferType.HttpRequestBody, 0, ALL, out.ptr, out.length);
+    }
+    return FilterDataStatus.Continue;
+  }
+
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    if (!this.active || !this.pii.config.responses || this.blockedType != 0 || endOfStream) return FilterHeadersStatus.Continue;
+    const status = getHeaderMapValueBytes(MapType.HttpResponseHeaders, ":status");
+    const code = status === null ? 0 : parseHttpStatus(status.ptr, status.len);
+    free(status);
+    if (code < 200 || code >= 300) return FilterHeadersStatus.Continue;
+    const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
+    const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
+    free(ct);
+    if (framing != BodyFraming.Json) {
+      this.responseStreamed = true;
+      return FilterHeadersStatus.Continue;
+    }
+    this.rewriteResponse = true;
+    this.removeResponseHeader("content-length");
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    if (!this.rewriteResponse) return FilterDataStatus.Continue;
+    if (bodySize > this.pii.config.maxBodyBytes) {
+      // Too large to hold: it goes through as is (counted as unreadable).
+      this.rewriteResponse = false;
+      this.badDocuments++;
+      return FilterDataStatus.Continue;
+    }
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    this.rewriteResponse = false;
+    const body = this.getResponseBodyBytes(0, bodySize);
+    if (body === null) return FilterDataStatus.Continue;
+    const r = this.doc.run(this.rec.provider, this.rec.operation, true, body.ptr, body.len);
+    body.free();
+    if (r == DOC_REWRITTEN) {
+      const out = this.doc.rewriter.out;
+      setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+    } else if (r == DOC_UNREADABLE) {
+      this.badDocuments++;
+    }
+    return FilterDataStatus.Continue;
+  }
+
+  onLog(): void {
+    if (!this.active) return;
+    publishPiiState(this);
+    this.pii.record(this);
+  }
+
+  get counts(): PiiPolicy { return this.policy; }
+
+  private tooLarge(): FilterDataStatus {
+    this.requestDone = true;
+    this.badDocuments++;
+    if (this.pii.config.rejectBadInput) {
+      this.refuse(413, "The request body is larger than the gateway scans for personal data.", "tollgate_pii_too_large");
+      return FilterDataStatus.StopIterationNoBuffer;
+    }
+    return FilterDataStatus.Continue;
+  }
+
+  private refuse(status: i32, message: string, details: string): void {
+    const e = providerError(this.rec.provider, status, ErrorKind.InvalidRequest, message);
+    const headers: HeaderPair[] = [new HeaderPair("content-type", e.contentType)];
+    if (e.errorTypeHeader.length > 0) headers.push(new HeaderPair("x-amzn-errortype", e.errorTypeHeader));
+    this.sendLocalResponse(<u32>status, details, e.body, headers);
+  }
+}
+
+function article(word: string): string {
+  const c = word.charCodeAt(0);
+  return c == 0x41 || c == 0x45 || c == 0x49 || c == 0x4f || c == 0x55 ? "an" : "a";
+}
+
+function free(b: HostBytes | null): void {
+  if (b !== null) b.free();
+}
+
+export { Provider };
