@@ -48,42 +48,44 @@ export class DocumentRedactor {
       const n = decodePart(ptr, parts, i, decoded.ptr, cap);
       if (n < 0) return DOC_UNREADABLE;
       decoded.length = <usize>n;
+      // Entities the model wrote itself are replaced first; the originals a placeholder stands
+      // for are put back after, so they are not taken for new entities.
+      scanText(decoded.ptr, decoded.length, this.scan, found);
       let text = decoded;
+      if (found.count > 0) {
+        if (!response) {
+          for (let k = 0; k < found.count; k++) {
+            if (policy.actionFor(unchecked(found.type[k]), unchecked(found.subtype[k])) == PiiAction.Block) {
+              this.blockedType = unchecked(found.type[k]);
+              policy.count(this.blockedType, PiiAction.Block);
+              return DOC_BLOCKED;
+            }
+          }
+        }
+        replaced.clear();
+        let pos = 0;
+        for (let k = 0; k < found.count; k++) {
+          const s = unchecked(found.start[k]);
+          const e = unchecked(found.end[k]);
+          replaced.append(decoded.ptr + <usize>pos, <usize>(s - pos));
+          policy.write(unchecked(found.type[k]), unchecked(found.subtype[k]), decoded.ptr + <usize>s, <usize>(e - s), replaced);
+          pos = e;
+        }
+        replaced.append(decoded.ptr + <usize>pos, decoded.length - <usize>pos);
+        text = replaced;
+      }
       if (restoring) {
         restored.clear();
         const restorer = new Restorer(policy.vault);
-        restorer.push(decoded.ptr, decoded.length, restored);
+        restorer.push(text.ptr, text.length, restored);
         restorer.flush(restored);
         if (restorer.restored > 0) {
+          policy.countRestored(restorer.restored);
           text = restored;
-          changed = true;
         }
       }
-      scanText(text.ptr, text.length, this.scan, found);
-      if (found.count == 0) {
-        if (text !== decoded && !this.rewriter.replace(i, text.ptr, text.length)) return DOC_UNREADABLE;
-        continue;
-      }
-      if (!response) {
-        for (let k = 0; k < found.count; k++) {
-          if (policy.actionFor(unchecked(found.type[k]), unchecked(found.subtype[k])) == PiiAction.Block) {
-            this.blockedType = unchecked(found.type[k]);
-            policy.count(this.blockedType, PiiAction.Block);
-            return DOC_BLOCKED;
-          }
-        }
-      }
-      replaced.clear();
-      let pos = 0;
-      for (let k = 0; k < found.count; k++) {
-        const s = unchecked(found.start[k]);
-        const e = unchecked(found.end[k]);
-        replaced.append(text.ptr + <usize>pos, <usize>(s - pos));
-        policy.write(unchecked(found.type[k]), unchecked(found.subtype[k]), text.ptr + <usize>s, <usize>(e - s), replaced);
-        pos = e;
-      }
-      replaced.append(text.ptr + <usize>pos, text.length - <usize>pos);
-      if (!this.rewriter.replace(i, replaced.ptr, replaced.length)) return DOC_UNREADABLE;
+      if (text === decoded) continue;
+      if (!this.rewriter.replace(i, text.ptr, text.length)) return DOC_UNREADABLE;
       changed = true;
     }
     if (!changed) return DOC_UNCHANGED;

@@ -56,6 +56,13 @@ export class PiiPolicy extends ReplacementPolicy {
     unchecked(this.counts[i] = unchecked(this.counts[i]) + 1);
   }
 
+  /** Placeholders put back in the reply (counted under type 0). */
+  restoredCount: i32 = 0;
+
+  countRestored(n: i32): void {
+    this.restoredCount += n;
+  }
+
   countOf(direction: i32, type: i32, action: i32): i32 {
     return unchecked(this.counts[(direction * (PII_TYPE_MAX + 1) + type) * ACTION_COUNT + action]);
   }

@@ -1,6 +1,6 @@
 // Filter state `tollgate.pii` (JSON): what was found and done, per direction, type and action —
 // counts only, never values:
-//   {"request":{"EMAIL":{"tokenise":2}},"response":{"EMAIL":{"restore":2}},
+//   {"request":{"EMAIL":{"tokenise":2}},"response":{"CREDIT_CARD":{"mask":1}},"restored":2,
 //    "blocked":null|"SECRET","response_streamed_unscanned":false,"unreadable":0}
 import { setPropertyRaw } from "../sdk";
 import { JsonWriter } from "../lib/json-scan";
@@ -39,6 +39,7 @@ export function publishPiiState(s: PiiStream): void {
     }
     w.endObject();
   }
+  w.key("restored").int(p.restoredCount);
   w.key("blocked");
   if (s.blockedType != 0) w.string(piiTypeName(s.blockedType));
   else w.null();
