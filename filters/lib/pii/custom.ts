@@ -28,11 +28,9 @@ export class CustomPatternDetector extends ExtraDetector {
 
   findAll(ptr: usize, len: usize, out: Findings): void {
     const re = this.pattern;
-    const n = <i32>len;
-    let pos = 0;
-    while (pos < n && re.find(ptr, n, pos)) {
-      out.add(re.matchStart, re.matchEnd, PiiType.Custom, this.subtype, this.score);
-      pos = re.matchEnd; // > matchStart: empty-matching patterns are refused at compile time
+    re.findAll(ptr, <i32>len);
+    for (let i = 0; i < re.count; i++) {
+      out.add(unchecked(re.starts[i]), unchecked(re.ends[i]), PiiType.Custom, this.subtype, this.score);
     }
   }
 }

@@ -4,6 +4,17 @@
 // Threads are kept in priority order, which gives leftmost-first (Perl/RE2/JavaScript)
 // semantics: when a thread matches, every lower-priority thread is dropped and the
 // higher-priority ones may still extend or replace the match.
+//
+// All matches in one pass. The usual loop (find a match, restart the search at its end) rescans
+// whatever the higher-priority threads read past the match before dying: quadratic on `x*y|x`
+// over "xxxx...". Here the search for the next match starts at the candidate's end in the same
+// pass, as a new "level" appended below the current threads. Each thread carries its level
+// (the index of the match it would produce); the list stays sorted by level. A match in level j
+// replaces candidate j and drops everything after it in the list (levels > j were built on the
+// old candidate j). Merging threads across levels stays sound: a level-k thread at the same
+// instruction and offset as a level-j thread (j < k) has the same future, and whenever that
+// future matches, level j changes and level k is discarded anyway. So the list never holds more
+// threads than instructions, whatever the number of pending levels.
 import { AssertKind } from "./ast";
 import { isWordByte } from "./charclass";
 import { Op, Program } from "./program";
@@ -13,12 +24,15 @@ class ThreadList {
   dense: StaticArray<i32>;
   sparse: StaticArray<i32>;
   start: StaticArray<i32>;
+  /** Index of the match the thread would produce (see the header). */
+  level: StaticArray<i32>;
   n: i32 = 0;
 
   constructor(size: i32) {
     this.dense = new StaticArray<i32>(size);
     this.sparse = new StaticArray<i32>(size);
     this.start = new StaticArray<i32>(size);
+    this.level = new StaticArray<i32>(size);
   }
 
   @inline has(pc: i32): bool {
@@ -26,19 +40,21 @@ class ThreadList {
     return k < this.n && unchecked(this.dense[k]) == pc;
   }
 
-  @inline add(pc: i32, start: i32): void {
+  @inline add(pc: i32, start: i32, level: i32): void {
     const k = this.n++;
     unchecked(this.dense[k] = pc);
     unchecked(this.sparse[pc] = k);
     unchecked(this.start[pc] = start);
+    unchecked(this.level[pc] = level);
   }
 }
 
 export class Regex {
   readonly program: Program;
-  /** The last match found by find(): [matchStart, matchEnd) in bytes. */
-  matchStart: i32 = 0;
-  matchEnd: i32 = 0;
+  /** Matches found by the last findAll (parallel, in text order, byte offsets, end exclusive). */
+  count: i32 = 0;
+  starts: StaticArray<i32> = new StaticArray<i32>(16);
+  ends: StaticArray<i32> = new StaticArray<i32>(16);
 
   private clist: ThreadList;
   private nlist: ThreadList;
@@ -61,61 +77,74 @@ export class Regex {
   }
 
   /**
-   * The leftmost-first match in [ptr+from, ptr+len), as byte offsets in matchStart/matchEnd.
-   * Patterns never match the empty string, so matchEnd > matchStart.
+   * Every non-overlapping leftmost-first match in [ptr, ptr+len), into count/starts/ends.
+   * Patterns never match the empty string, so every end > start.
    */
-  find(ptr: usize, len: i32, from: i32): bool {
+  findAll(ptr: usize, len: i32): void {
     const prog = this.program;
     const startByte = prog.startByte;
+    const ops = prog.op;
     this.ptr = ptr;
     this.len = len;
+    this.count = 0;
     let clist = this.clist;
     let nlist = this.nlist;
     clist.n = 0;
-    let matched = false;
-    let i = from;
-    if (prog.anchored && from > 0) return false;
+    let i = 0;
     while (true) {
-      if (!matched && i < len && (!prog.anchored || i == 0)) {
+      // The first thread (in priority order) standing on Match sets its level's match; every
+      // thread after it is lower priority in that level or belongs to a later level: dropped.
+      for (let k = 0; k < clist.n; k++) {
+        const pc = unchecked(clist.dense[k]);
+        if (unchecked(ops[pc]) == Op.Match) {
+          this.setMatch(unchecked(clist.level[pc]), unchecked(clist.start[pc]), i);
+          clist.n = k;
+          break;
+        }
+      }
+      if (i >= len) break;
+      if (!prog.anchored || i == 0) {
         if (clist.n == 0) {
           // Nothing alive: jump to the next byte a match can begin with.
           while (i < len && !unchecked(startByte[load<u8>(ptr + <usize>i)])) i++;
           if (i >= len || (prog.anchored && i > 0)) break;
         }
-        // A new attempt at i, below every thread already running (they started further left).
-        if (unchecked(startByte[load<u8>(ptr + <usize>i)])) this.addThread(clist, 0, i, i);
+        // A new attempt at i for the next match, below every thread already running.
+        if (unchecked(startByte[load<u8>(ptr + <usize>i)])) this.addThread(clist, 0, i, i, this.count);
       }
       if (clist.n == 0) break;
-      const byte: i32 = i < len ? <i32>load<u8>(ptr + <usize>i) : 256;
+      const byte = <i32>load<u8>(ptr + <usize>i);
       nlist.n = 0;
-      const ops = prog.op;
       for (let k = 0; k < clist.n; k++) {
         const pc = unchecked(clist.dense[k]);
-        const op = <i32>unchecked(ops[pc]);
-        if (op == Op.Match) {
-          matched = true;
-          this.matchStart = unchecked(clist.start[pc]);
-          this.matchEnd = i;
-          break; // lower-priority threads lose to this match
-        }
-        if ((op == Op.Range || op == Op.Set) && byte < 256 && prog.accepts(pc, byte)) {
-          this.addThread(nlist, pc + 1, i + 1, unchecked(clist.start[pc]));
+        const op = unchecked(ops[pc]);
+        if ((op == Op.Range || op == Op.Set) && prog.accepts(pc, byte)) {
+          this.addThread(nlist, pc + 1, i + 1, unchecked(clist.start[pc]), unchecked(clist.level[pc]));
         }
       }
       const t = clist;
       clist = nlist;
       nlist = t;
-      if (i >= len) break;
       i++;
     }
     // Keep the two lists in fields whichever way they ended up swapped.
     this.clist = clist;
     this.nlist = nlist;
-    return matched;
+  }
+
+  /** Match number `level` is now [s, e); later ones, found after the old one, are void. */
+  private setMatch(level: i32, s: i32, e: i32): void {
+    if (level == this.starts.length) {
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+    }
+    unchecked(this.starts[level] = s);
+    unchecked(this.ends[level] = e);
+    this.count = level + 1;
   }
 
   /** Adds pc and everything reachable from it without consuming a byte, at position pos, in priority order. */
-  private addThread(list: ThreadList, pc0: i32, pos: i32, start: i32): void {
+  private addThread(list: ThreadList, pc0: i32, pos: i32, start: i32, level: i32): void {
     const prog = this.program;
     const stack = this.stack;
     let sp = 0;
@@ -123,7 +152,7 @@ export class Regex {
     while (sp > 0) {
       const pc = unchecked(stack[--sp]);
       if (list.has(pc)) continue;
-      list.add(pc, start);
+      list.add(pc, start, level);
       const op = <i32>unchecked(prog.op[pc]);
       if (op == Op.Split) {
         // Preferred branch on top, so its whole closure comes first.
@@ -146,4 +175,10 @@ export class Regex {
     const after = pos < this.len && isWordByte(load<u8>(this.ptr + <usize>pos));
     return kind == AssertKind.WordBoundary ? before != after : before == after;
   }
+}
+
+function grow(a: StaticArray<i32>): StaticArray<i32> {
+  const b = new StaticArray<i32>(a.length * 2);
+  memory.copy(changetype<usize>(b), changetype<usize>(a), <usize>a.length * 4);
+  return b;
 }
