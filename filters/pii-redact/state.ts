@@ -45,6 +45,7 @@ export function publishPiiState(s: PiiStream): void {
   else w.null();
   w.key("response_streamed_unscanned").bool(s.responseStreamed);
   w.key("unreadable").int(s.badDocuments);
+  w.key("stream_max_held_bytes").int(<i64>s.maxHeld);
   w.endObject();
   if (!w.ok) return;
   setPropertyRaw(changetype<usize>(P_PII), <usize>P_PII.byteLength, w.ptr, w.length);

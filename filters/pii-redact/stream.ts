@@ -4,9 +4,10 @@
 //   request body     buffered to its end, then every text part scanned and rewritten; an entity
 //                    whose action is block refuses the request (400 in the provider's shape,
 //                    naming the type, never the value)
-//   response         non-streamed JSON: buffered, placeholders restored, entities replaced.
-//                    Streamed replies are not rewritten yet (issue 5 in progress): they pass
-//                    through and are counted as such.
+//   response         non-streamed JSON: buffered, entities replaced, placeholders restored.
+//                    SSE and NDJSON streams: event by event (reply-stream.ts), per channel,
+//                    with a bounded hold-back. AWS event-stream and Gemini's JSON-array
+//                    stream pass through unscanned (filter state says so).
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
@@ -19,6 +20,8 @@ import { Recognition, recognisePath } from "../lib/providers/recognise";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { framingFor } from "../lib/providers/usage";
 import { DocumentRedactor, DOC_BLOCKED, DOC_REWRITTEN, DOC_UNREADABLE } from "./document";
+import { ReplyStream } from "./reply-stream";
+import { ByteBuffer } from "../lib/bytes";
 import { PiiPolicy } from "./policy";
 import { PiiRedactRoot } from "./root";
 import { publishPiiState } from "./state";
@@ -34,7 +37,9 @@ export class PiiStream extends HttpContext {
   private policy: PiiPolicy;
   private doc: DocumentRedactor;
   blockedType: i32 = 0;
+  /** A streamed reply in a framing not rewritten (AWS event-stream, Gemini's JSON array). */
   responseStreamed: bool = false;
+  private reply: ReplyStream | null = null;
   badDocuments: i32 = 0;
 
   constructor(contextId: u32, root: PiiRedactRoot) {
@@ -101,6 +106,12 @@ export class PiiStream extends HttpContext {
     const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
+    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson) {
+      const c = this.pii.config;
+      this.reply = new ReplyStream(this.rec.provider, this.rec.operation, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
+      this.removeResponseHeader("content-length");
+      return FilterHeadersStatus.Continue;
+    }
     if (framing != BodyFraming.Json) {
       this.responseStreamed = true;
       return FilterHeadersStatus.Continue;
@@ -111,6 +122,22 @@ export class PiiStream extends HttpContext {
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    const reply = this.reply;
+    if (reply !== null) {
+      const out = replyBuffer();
+      out.clear();
+      const chunk = this.getResponseBodyBytes(0, bodySize);
+      if (chunk !== null) {
+        reply.push(chunk.ptr, chunk.len, out);
+        chunk.free();
+      }
+      if (endOfStream) {
+        reply.finish(out);
+        this.badDocuments += reply.badUnits;
+      }
+      setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+      return FilterDataStatus.Continue;
+    }
     if (!this.rewriteResponse) return FilterDataStatus.Continue;
     if (bodySize > this.pii.config.maxBodyBytes) {
       // Too large to hold: it goes through as is (counted as unreadable).
@@ -141,6 +168,12 @@ export class PiiStream extends HttpContext {
 
   get counts(): PiiPolicy { return this.policy; }
 
+  /** Most text bytes a streamed reply's channel held back (0 when the reply was not streamed). */
+  get maxHeld(): usize {
+    const r = this.reply;
+    return r === null ? 0 : r.maxHeld;
+  }
+
   private tooLarge(): FilterDataStatus {
     this.requestDone = true;
     this.badDocuments++;
@@ -157,6 +190,17 @@ export class PiiStream extends HttpContext {
     if (e.errorTypeHeader.length > 0) headers.push(new HeaderPair("x-amzn-errortype", e.errorTypeHeader));
     this.sendLocalResponse(<u32>status, details, e.body, headers);
   }
+}
+
+// A chunk's rewrite is handed to the host (set_buffer copies) within one callback: one per VM.
+let replyOut: ByteBuffer | null = null;
+function replyBuffer(): ByteBuffer {
+  let b = replyOut;
+  if (b === null) {
+    b = new ByteBuffer(64 << 20, 64 << 10);
+    replyOut = b;
+  }
+  return b;
 }
 
 function article(word: string): string {

@@ -1,0 +1,263 @@
+// A streamed reply (SSE or NDJSON) rewritten event by event. Each event's text parts (lib/pii/
+// text-parts) that continue a channel — a choice's content deltas, a content block's text — go
+// through that channel's StreamRedactor (entities replaced, at most `bound` bytes held back) and
+// then its Restorer (placeholders put back); whole values (snapshots, `.done` repeats) are
+// handled at once. What a channel still holds when it ends is sent in a copy of its last text
+// event carrying just that text, right before the event that ends it (a finish_reason,
+// content_block_stop, message_delta/stop, finishReason, response.*.done/completed, done:true,
+// [DONE]) — so every event stays well-formed in the provider's own format.
+import { ByteBuffer, indexOfAscii } from "../lib/bytes";
+import { NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { Findings } from "../lib/pii/findings";
+import { decodePart, JsonRewriter } from "../lib/pii/json-rewrite";
+import { Restorer } from "../lib/pii/restore";
+import { ScanConfig, scanText } from "../lib/pii/scan";
+import { StreamRedactor } from "../lib/pii/stream-redact";
+import { findTextParts, PART_CONTINUES, TextParts } from "../lib/pii/text-parts";
+import { BodyFraming, Operation, Provider } from "../lib/providers/types";
+import { PiiPolicy } from "./policy";
+
+class Channel {
+  redactor: StreamRedactor;
+  restorer: Restorer;
+  /** The channel's last text event (its data) and the name of its SSE event, for the flush copy. */
+  lastData: ByteBuffer = new ByteBuffer(1 << 20, 512);
+  lastEvent: ByteBuffer = new ByteBuffer(256, 32);
+  lastPartOrdinal: i32 = 0;
+  constructor(public id: i32, bound: usize, scan: ScanConfig, policy: PiiPolicy) {
+    this.redactor = new StreamRedactor(bound, scan, policy);
+    this.restorer = new Restorer(policy.vault);
+  }
+}
+
+const TERMINAL_MARKERS: string[] = [
+  "\"finish_reason\":\"", "\"type\":\"content_block_stop\"", "\"type\":\"message_delta\"", "\"type\":\"message_stop\"",
+  "\"finishReason\":", ".done\"", "\"type\":\"response.completed\"", "\"type\":\"response.incomplete\"",
+  "\"done\":true", "\"contentBlockStop\"", "\"messageStop\"",
+];
+
+export class ReplyStream {
+  private sse: SseFramer | null = null;
+  private nd: NdjsonFramer | null = null;
+  private channels: Channel[] = [];
+  private parts: TextParts = new TextParts();
+  private flushParts: TextParts = new TextParts();
+  private rewriter: JsonRewriter = new JsonRewriter(64 << 20);
+  private text: ByteBuffer = new ByteBuffer(64 << 20, 1024);
+  private redacted: ByteBuffer = new ByteBuffer(64 << 20, 1024);
+  private final: ByteBuffer = new ByteBuffer(64 << 20, 1024);
+  private found: Findings = new Findings();
+  private crlf: i32 = -1;
+  /** Units the framer or the JSON reader could not handle (passed on as they were, or dropped by the framer). */
+  badUnits: i32 = 0;
+  /** Most text bytes any channel held back after a push (never above the bound). */
+  maxHeld: usize = 0;
+
+  constructor(
+    private provider: Provider, private operation: Operation, framing: BodyFraming,
+    private scan: ScanConfig, private policy: PiiPolicy, private bound: usize, maxEventBytes: usize,
+  ) {
+    if (framing == BodyFraming.Sse) this.sse = new SseFramer(maxEventBytes);
+    else this.nd = new NdjsonFramer(maxEventBytes);
+  }
+
+  /** Rewrites one chunk of the reply into `out` (which may get more or fewer bytes). */
+  push(ptr: usize, len: usize, out: ByteBuffer): void {
+    if (this.crlf < 0 && len > 0) {
+      const lf = indexOfAscii(ptr, len, "\n");
+      if (lf >= 0) this.crlf = lf > 0 && load<u8>(ptr + <usize>lf - 1) == 0x0d ? 1 : 0;
+    }
+    this.drain(ptr, len, false, out);
+  }
+
+  /** End of the reply: the last unit, then whatever any channel still holds. */
+  finish(out: ByteBuffer): void {
+    this.drain(0, 0, true, out);
+    this.flushAll(out);
+  }
+
+  private drain(ptr: usize, len: usize, end: bool, out: ByteBuffer): void {
+    const sse = this.sse;
+    if (sse !== null) {
+      if (len > 0) sse.push(ptr, len);
+      if (end) sse.finish();
+      for (;;) {
+        const r = sse.next();
+        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
+        if (r != FRAME_UNIT) { this.badUnits++; continue; }
+        this.unit(sse.dataPtr, sse.dataLenOut, sse.eventPtr, sse.eventLen, out);
+      }
+      return;
+    }
+    const nd = this.nd!;
+    if (len > 0) nd.push(ptr, len);
+    if (end) nd.finish();
+    for (;;) {
+      const r = nd.next();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) break;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      this.unit(nd.linePtr, nd.lineLen, 0, 0, out);
+    }
+  }
+
+  private unit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
+    // An event that ends channels gets what they still hold first; text it carries itself is final.
+    const terminal = isTerminal(dptr, dlen);
+    if (terminal) this.flushAll(out);
+    const parts = this.parts;
+    if (findTextParts(this.provider, this.operation, true, dptr, dlen, parts) < 0 || parts.count == 0) {
+      this.emit(dptr, dlen, eptr, elen, out);
+      return;
+    }
+    const policy = this.policy;
+    policy.direction = 1;
+    const w = this.rewriter;
+    w.begin(dptr, dlen, parts);
+    for (let i = 0; i < parts.count; i++) {
+      const t = this.text;
+      t.clear();
+      if (!t.reserve(parts.partEnd(i) - parts.partStart(i))) { this.badUnits++; this.emit(dptr, dlen, eptr, elen, out); return; }
+      const n = decodePart(dptr, parts, i, t.ptr, t.max);
+      if (n < 0) { this.badUnits++; this.emit(dptr, dlen, eptr, elen, out); return; }
+      t.length = <usize>n;
+      const f = this.final;
+      f.clear();
+      if ((parts.partFlags(i) & PART_CONTINUES) != 0) {
+        const ch = this.channel(parts.partChannel(i));
+        const r = this.redacted;
+        r.clear();
+        ch.redactor.push(t.ptr, t.length, r);
+        if (terminal) ch.redactor.flush(r);
+        ch.restorer.push(r.ptr, r.length, f);
+        if (terminal) ch.restorer.flush(f);
+        if (ch.redactor.held > this.maxHeld) this.maxHeld = ch.redactor.held;
+        ch.lastData.clear();
+        ch.lastData.append(dptr, dlen);
+        ch.lastEvent.clear();
+        ch.lastEvent.append(eptr, elen);
+        ch.lastPartOrdinal = ordinalInChannel(parts, i);
+      } else {
+        this.whole(t, f);
+      }
+      w.replace(i, f.ptr, f.length);
+    }
+    if (w.finish()) this.emit(w.out.ptr, w.out.length, eptr, elen, out);
+    else { this.badUnits++; this.emit(dptr, dlen, eptr, elen, out); }
+  }
+
+  /** A complete value (not a delta): entities replaced, then placeholders restored. */
+  private whole(t: ByteBuffer, out: ByteBuffer): void {
+    const found = this.found;
+    scanText(t.ptr, t.length, this.scan, found);
+    const r = this.redacted;
+    r.clear();
+    let pos = 0;
+    for (let k = 0; k < found.count; k++) {
+      const s = unchecked(found.start[k]);
+      const e = unchecked(found.end[k]);
+      r.append(t.ptr + <usize>pos, <usize>(s - pos));
+      this.policy.write(unchecked(found.type[k]), unchecked(found.subtype[k]), t.ptr + <usize>s, <usize>(e - s), r);
+      pos = e;
+    }
+    r.append(t.ptr + <usize>pos, t.length - <usize>pos);
+    const restorer = new Restorer(this.policy.vault);
+    restorer.push(r.ptr, r.length, out);
+    restorer.flush(out);
+    this.policy.countRestored(restorer.restored);
+  }
+
+  /** Sends what every channel still holds, each in a copy of its last text event. */
+  private flushAll(out: ByteBuffer): void {
+    for (let c = 0; c < this.channels.length; c++) {
+      const ch = unchecked(this.channels[c]);
+      const r = this.redacted;
+      r.clear();
+      ch.redactor.flush(r);
+      const f = this.final;
+      f.clear();
+      ch.restorer.push(r.ptr, r.length, f);
+      ch.restorer.flush(f);
+      this.policy.countRestored(ch.restorer.restored);
+      ch.restorer.restored = 0;
+      if (f.length == 0 || ch.lastData.length == 0) continue;
+      const parts = this.flushParts;
+      if (findTextParts(this.provider, this.operation, true, ch.lastData.ptr, ch.lastData.length, parts) < 0) continue;
+      const target = partOfChannel(parts, ch.id, ch.lastPartOrdinal);
+      if (target < 0) continue;
+      const w = this.rewriter;
+      w.begin(ch.lastData.ptr, ch.lastData.length, parts);
+      // The copy carries only the flushed text: every other part of it is emptied.
+      const empty = this.text;
+      empty.clear();
+      for (let i = 0; i < parts.count; i++) {
+        if (i == target) w.replace(i, f.ptr, f.length);
+        else w.replace(i, empty.ptr, 0);
+      }
+      if (w.finish()) this.emit(w.out.ptr, w.out.length, ch.lastEvent.ptr, ch.lastEvent.length, out);
+    }
+  }
+
+  private channel(id: i32): Channel {
+    for (let i = 0; i < this.channels.length; i++) if (unchecked(this.channels[i]).id == id) return unchecked(this.channels[i]);
+    const ch = new Channel(id, this.bound, this.scan, this.policy);
+    this.channels.push(ch);
+    return ch;
+  }
+
+  private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
+    const crlf = this.crlf == 1;
+    if (this.sse === null) {
+      out.append(dptr, dlen);
+      eol(out, crlf);
+      return;
+    }
+    if (elen > 0) {
+      appendAscii(out, "event: ");
+      out.append(eptr, elen);
+      eol(out, crlf);
+    }
+    // One data line per line of the data (SSE joins data lines with LF).
+    let start: usize = 0;
+    for (let i: usize = 0; i <= dlen; i++) {
+      if (i < dlen && load<u8>(dptr + i) != 0x0a) continue;
+      appendAscii(out, "data: ");
+      out.append(dptr + start, i - start);
+      eol(out, crlf);
+      start = i + 1;
+    }
+    eol(out, crlf);
+  }
+}
+
+function isTerminal(ptr: usize, len: usize): bool {
+  if (len == 6 && indexOfAscii(ptr, len, "[DONE]") == 0) return true;
+  for (let i = 0; i < TERMINAL_MARKERS.length; i++) if (indexOfAscii(ptr, len, unchecked(TERMINAL_MARKERS[i])) >= 0) return true;
+  return false;
+}
+
+/** Which of its channel's parts in this document part i is (0 = the first). */
+function ordinalInChannel(parts: TextParts, i: i32): i32 {
+  const ch = parts.partChannel(i);
+  let n = 0;
+  for (let k = 0; k < i; k++) if (parts.partChannel(k) == ch) n++;
+  return n;
+}
+
+function partOfChannel(parts: TextParts, ch: i32, ordinal: i32): i32 {
+  let n = 0;
+  for (let k = 0; k < parts.count; k++) {
+    if (parts.partChannel(k) != ch) continue;
+    if (n == ordinal) return k;
+    n++;
+  }
+  return -1;
+}
+
+function eol(out: ByteBuffer, crlf: bool): void {
+  if (crlf) out.appendByte(0x0d);
+  out.appendByte(0x0a);
+}
+
+function appendAscii(out: ByteBuffer, s: string): void {
+  for (let i = 0; i < s.length; i++) out.appendByte(<u8>s.charCodeAt(i));
+}

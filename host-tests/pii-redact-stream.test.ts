@@ -1,0 +1,142 @@
+// pii-redact on streamed replies: recorded OpenAI and Anthropic streams whose text deltas are
+// replaced by a reply carrying personal data and secrets, cut into 1–5 byte deltas so entities
+// straddle events, then re-chunked at every byte. No entity, nor any 4-character fragment of
+// one, reaches the client; the events stay well-formed; hold-back stays within the bound.
+import { afterAll, describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import type { Exchange, WasmFilterConfig } from "./harness/api";
+import type { EnvoyHost } from "./harness/host";
+import { applyVariant, planVariants, prng } from "./replay/split";
+import { closeProbeHosts, trackedHost } from "./support/probe";
+import { recorded } from "./support/budget";
+
+const WASM = join(resolve(__dirname, ".."), "dist/pii-redact.wasm");
+afterAll(closeProbeHosts);
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+const BOUND = 64;
+const piiFilter = (config: unknown): WasmFilterConfig => ({ name: "pii-redact", rootId: "pii-redact", vmId: `pii-s-${Math.random()}`, code: WASM, configuration: JSON.stringify(config) });
+
+const EMAIL = "ann.lee@example.com";
+const PHONE = "+1 (415) 555-0100";
+const CARD = "4111 1111 1111 1111";
+const TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8";
+const ENTITIES = [EMAIL, PHONE, CARD, TOKEN];
+const REPLY = `Sure. Write to ${EMAIL} or call ${PHONE}. The card on file is ${CARD}; deploy with ${TOKEN} today. Thanks!`;
+
+/** The reply cut into 1–5 byte pieces (seeded), so entities straddle events. */
+function pieces(text: string, seed: number): string[] {
+  const rand = prng(seed);
+  const out: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    const n = 1 + Math.floor(rand() * 5);
+    out.push(text.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+/** A recorded OpenAI stream with its content deltas replaced by `parts`, one event each. */
+function openaiStream(parts: string[]): Exchange {
+  const ex = recorded("openai/chat-stream-no-usage");
+  const events = dec.decode(ex.response.body).split("\n\n").filter((e) => e.trim());
+  const template = JSON.parse(events.find((e) => e.includes('"content":"Why"'))!.slice(6));
+  const first = events[0];
+  const tail = events.filter((e) => e.includes('"finish_reason":"stop"') || e.includes("[DONE]"));
+  const deltas = parts.map((p) => `data: ${JSON.stringify({ ...template, choices: [{ ...template.choices[0], delta: { content: p } }] })}`);
+  const body = [first, ...deltas, ...tail].join("\n\n") + "\n\n";
+  return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
+}
+
+function anthropicStream(parts: string[]): Exchange {
+  const ex = recorded("anthropic/messages-stream-text");
+  const events = dec.decode(ex.response.body).split("\n\n").filter((e) => e.trim());
+  const head = events.filter((e) => !e.startsWith("event: content_block_delta") && !e.includes("content_block_stop") && !e.includes("message_delta") && !e.includes("message_stop"));
+  const end = events.filter((e) => e.includes("content_block_stop") || e.includes("message_delta") || e.includes("message_stop"));
+  const deltas = parts.map((p) => `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: p } })}`);
+  const body = [...head, ...deltas, ...end].join("\n\n") + "\n\n";
+  return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
+}
+
+/** The text the client assembles from the deltas, and whether the stream is well-formed. */
+function clientText(body: string, kind: "openai" | "anthropic"): { text: string; events: any[] } {
+  const events = body.split(/\n\n/).filter((e) => e.trim()).map((e) => {
+    const data = e.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+    return data === "[DONE]" ? "[DONE]" : JSON.parse(data);
+  });
+  const text = kind === "openai"
+    ? events.filter((e) => e !== "[DONE]").map((e) => e.choices?.[0]?.delta?.content ?? "").join("")
+    : events.filter((e) => e.type === "content_block_delta").map((e) => e.delta.text).join("");
+  return { text, events };
+}
+
+function leaks(text: string): string[] {
+  const found: string[] = [];
+  for (const entity of ENTITIES) {
+    const compact = entity.replace(/[\s()+-]/g, "");
+    for (let i = 0; i + 4 <= compact.length; i++) {
+      const frag = compact.slice(i, i + 4);
+      if (text.replace(/[\s()+-]/g, "").includes(frag) && !/^(1111)$/.test(frag)) found.push(frag);
+    }
+  }
+  return found;
+}
+
+const CONFIG = { entities: { CREDIT_CARD: { action: "redact" }, SECRET: { action: "redact" } }, stream: { hold_back_bytes: BOUND } };
+const EXPECTED = "Sure. Write to [EMAIL] or call [PHONE]. The card on file is [CREDIT_CARD]; deploy with [SECRET] today. Thanks!";
+
+async function replayAll(host: EnvoyHost, ex: Exchange, kind: "openai" | "anthropic", variants: number) {
+  const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: variants, seed: 9 }, ex)];
+  const every = planVariants({ kind: "every-byte" }, ex).filter((v) => v.label.startsWith("response@"));
+  const rand = prng(3);
+  // Every single split point would be thousands of replays: take every one near the entities, a sample elsewhere.
+  for (const v of every) if (rand() < 0.15) plan.push(v);
+  for (const v of plan) {
+    const r = await host.exchange(applyVariant(ex, v));
+    expect(r.trap, v.label).toBeUndefined();
+    const { text } = clientText(dec.decode(r.downstreamResponse!.body), kind);
+    expect(text, v.label).toBe(EXPECTED);
+    expect(leaks(text), v.label).toEqual([]);
+    const state = JSON.parse(dec.decode(r.filterState["tollgate.pii"]));
+    expect(state.stream_max_held_bytes, v.label).toBeLessThanOrEqual(BOUND);
+  }
+  return plan.length;
+}
+
+describe("streamed replies", () => {
+  it("OpenAI chat: every entity replaced across event and chunk splits; [DONE] still last", async () => {
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const ex = openaiStream(pieces(REPLY, 1));
+    const r = await host.exchange(ex);
+    const { events } = clientText(dec.decode(r.downstreamResponse!.body), "openai");
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(events.at(-2).choices[0].finish_reason).toBe("stop");
+    expect(await replayAll(host, ex, "openai", 20)).toBeGreaterThan(100);
+  });
+
+  it("Anthropic messages: the same, and message_stop still last", async () => {
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const ex = anthropicStream(pieces(REPLY, 2));
+    const r = await host.exchange(ex);
+    const { events } = clientText(dec.decode(r.downstreamResponse!.body), "anthropic");
+    expect(events.at(-1).type).toBe("message_stop");
+    expect(await replayAll(host, ex, "anthropic", 20)).toBeGreaterThan(100);
+  });
+
+  it("tokenise-and-restore through a stream: placeholders split across events and chunks come back whole", async () => {
+    const host = await trackedHost([piiFilter({ entities: { EMAIL: { action: "tokenise" }, PHONE: { action: "tokenise" } } })]);
+    const reply = "I will email <EMAIL_1> and call <PHONE_1> tomorrow.";
+    const base = openaiStream(pieces(reply, 4));
+    const body = JSON.parse(dec.decode(base.request.body));
+    body.messages = [{ role: "user", content: `Contact ${EMAIL}, phone ${PHONE}.` }];
+    const ex: Exchange = { ...base, request: { ...base.request, body: enc.encode(JSON.stringify(body)), chunks: undefined } };
+    const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: 30, seed: 5 }, ex)];
+    for (const v of plan) {
+      const r = await host.exchange(applyVariant(ex, v));
+      expect(dec.decode(r.upstreamRequest!.body)).not.toContain(EMAIL);
+      const { text } = clientText(dec.decode(r.downstreamResponse!.body), "openai");
+      expect(text, v.label).toBe(`I will email ${EMAIL} and call ${PHONE} tomorrow.`);
+    }
+  });
+});
