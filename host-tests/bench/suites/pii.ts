@@ -1,0 +1,70 @@
+// The pii suite: Tollgate's PII scanner (dist/pii-redact.wasm through host-tests/pii/scanner.ts)
+// against the npm peers a JS gateway would reach for (@redactpii/node, openredaction,
+// redact-pii, secretlint), on the same texts in the same rounds (issue 5: >= 10x the fastest
+// peer's throughput).
+//
+// Throughput: every scanner is a JS case timed whole (ours included, with its JS glue), divided
+// by Tollgate on the same text, so a peer's ratio reads "Tollgate is N x faster than this
+// peer"; the smallest peer ratio of a text is Tollgate against the fastest peer.
+//
+// Accuracy: per-type precision/recall of each scanner on the dev set, scored by
+// host-tests/pii/eval.ts, computed once while the Tollgate cases are prepared (untimed) and
+// printed as the suite's description, which the framework reads after measuring. That is the
+// one place the framework prints per-suite text without being changed for this suite.
+import { defineSuite, type BenchCase } from "../framework";
+import { formatAccuracy, measureAccuracy, type PiiAccuracy } from "../pii-peers/accuracy";
+import { devText, mixedText, type SlicedText } from "../pii-peers/texts";
+import type { PiiPeer } from "../pii-peers/types";
+
+export const SCANNER_NAMES = ["tollgate", "@redactpii/node", "openredaction", "redact-pii", "secretlint"] as const;
+export const TEXTS: SlicedText[] = [devText(), mixedText()];
+
+// Peers are imported on first use: discovering the suites (--list, other suites' runs) should
+// not load five scanners.
+let peers: Promise<PiiPeer[]> | null = null;
+export function loadPeers(): Promise<PiiPeer[]> {
+  peers ??= import("../pii-peers/index").then(({ SCANNERS }) => SCANNERS.map((s) => s.load()));
+  return peers;
+}
+
+let accuracy: Promise<PiiAccuracy> | null = null;
+let accuracyText: string | null = null;
+/** Dev-set scores of every scanner; computed once per process. */
+export function piiAccuracy(): Promise<PiiAccuracy> {
+  accuracy ??= loadPeers().then(measureAccuracy).then((a) => ((accuracyText = formatAccuracy(a)), a));
+  return accuracy;
+}
+
+const SUMMARY = `scan throughput on ${TEXTS.map((t) => `${t.name} (${t.slices.length} slices, ${Math.round(t.bytes / 1024)} KB)`).join(" and ")}, one ~4 KB slice per call; peer ratio = how many times faster Tollgate is (target: the smallest >= 10x)`;
+
+function cases(): BenchCase[] {
+  const out: BenchCase[] = [];
+  for (const text of TEXTS) {
+    const baseline = `${text.name}/tollgate`;
+    for (const name of SCANNER_NAMES) {
+      out.push({
+        kind: "js",
+        name: `${text.name}/${name}`,
+        baseline,
+        bytes: Math.round(text.bytes / text.slices.length),
+        prepare: async () => {
+          const peer = (await loadPeers()).find((p) => p.name === name)!;
+          if (name === "tollgate") await piiAccuracy();
+          const { slices } = text;
+          let i = 0;
+          return () => peer.run(slices[i++ % slices.length]);
+        },
+      });
+    }
+  }
+  return out;
+}
+
+export const suite = defineSuite({
+  name: "pii",
+  get description() {
+    return accuracyText ? `${SUMMARY}\n${accuracyText}` : SUMMARY;
+  },
+  cases: cases(),
+  baseline: (c) => c.baseline!,
+});
