@@ -19,33 +19,52 @@ import { AssertKind } from "./ast";
 import { isWordByte } from "./charclass";
 import { Op, Program } from "./program";
 
-/** A sparse set of instruction indices in insertion (= priority) order, each with its match start. */
+/**
+ * The threads at one offset, in priority order: only instructions that can still act there (a
+ * byte instruction accepting the byte at that offset, or Match). Every instruction the closure
+ * walks is stamped, so a lower-priority path reaching it again stops there.
+ */
 class ThreadList {
-  dense: StaticArray<i32>;
-  sparse: StaticArray<i32>;
+  pc: StaticArray<i32>;
   start: StaticArray<i32>;
   /** Index of the match the thread would produce (see the header). */
   level: StaticArray<i32>;
   n: i32 = 0;
+  /** Index of the first Match thread, or -1. */
+  firstMatch: i32 = -1;
+  /** mark[pc] == stamp: pc already visited by a closure at this offset. */
+  mark: StaticArray<i32>;
+  stamp: i32 = 0;
 
   constructor(size: i32) {
-    this.dense = new StaticArray<i32>(size);
-    this.sparse = new StaticArray<i32>(size);
+    this.pc = new StaticArray<i32>(size);
     this.start = new StaticArray<i32>(size);
     this.level = new StaticArray<i32>(size);
+    this.mark = new StaticArray<i32>(size);
   }
 
-  @inline has(pc: i32): bool {
-    const k = unchecked(this.sparse[pc]);
-    return k < this.n && unchecked(this.dense[k]) == pc;
+  reset(): void {
+    this.n = 0;
+    this.firstMatch = -1;
+    this.stamp++;
   }
 
-  @inline add(pc: i32, start: i32, level: i32): void {
+  /**
+   * Keeps the first k threads, re-stamped alone: instructions only the dropped threads had
+   * visited become free for a new attempt at this offset.
+   */
+  truncate(k: i32): void {
+    this.n = k;
+    this.firstMatch = -1;
+    this.stamp++;
+    for (let j = 0; j < k; j++) unchecked(this.mark[unchecked(this.pc[j])] = this.stamp);
+  }
+
+  @inline push(pc: i32, start: i32, level: i32): void {
     const k = this.n++;
-    unchecked(this.dense[k] = pc);
-    unchecked(this.sparse[pc] = k);
-    unchecked(this.start[pc] = start);
-    unchecked(this.level[pc] = level);
+    unchecked(this.pc[k] = pc);
+    unchecked(this.start[k] = start);
+    unchecked(this.level[k] = level);
   }
 }
 
@@ -83,24 +102,20 @@ export class Regex {
   findAll(ptr: usize, len: i32): void {
     const prog = this.program;
     const startByte = prog.startByte;
-    const ops = prog.op;
     this.ptr = ptr;
     this.len = len;
     this.count = 0;
     let clist = this.clist;
     let nlist = this.nlist;
-    clist.n = 0;
+    clist.reset();
     let i = 0;
     while (true) {
       // The first thread (in priority order) standing on Match sets its level's match; every
       // thread after it is lower priority in that level or belongs to a later level: dropped.
-      for (let k = 0; k < clist.n; k++) {
-        const pc = unchecked(clist.dense[k]);
-        if (unchecked(ops[pc]) == Op.Match) {
-          this.setMatch(unchecked(clist.level[pc]), unchecked(clist.start[pc]), i);
-          clist.n = k;
-          break;
-        }
+      const m = clist.firstMatch;
+      if (m >= 0) {
+        this.setMatch(unchecked(clist.level[m]), unchecked(clist.start[m]), i);
+        clist.truncate(m);
       }
       if (i >= len) break;
       if (!prog.anchored || i == 0) {
@@ -108,19 +123,25 @@ export class Regex {
           // Nothing alive: jump to the next byte a match can begin with.
           while (i < len && !unchecked(startByte[load<u8>(ptr + <usize>i)])) i++;
           if (i >= len || (prog.anchored && i > 0)) break;
+          clist.reset(); // a new offset: the marks left by the closure at the old one do not apply
         }
         // A new attempt at i for the next match, below every thread already running.
         if (unchecked(startByte[load<u8>(ptr + <usize>i)])) this.addThread(clist, 0, i, i, this.count);
       }
-      if (clist.n == 0) break;
-      const byte = <i32>load<u8>(ptr + <usize>i);
-      nlist.n = 0;
+      if (clist.n == 0) {
+        // The attempt at i died on its first byte (the closure filters by it): try the next offset.
+        if (prog.anchored) break;
+        i++;
+        clist.reset();
+        continue;
+      }
+      // Every listed thread accepts byte i (the closure checked), except a Match left behind a
+      // new attempt, which the next offset's first step settles.
+      nlist.reset();
       for (let k = 0; k < clist.n; k++) {
-        const pc = unchecked(clist.dense[k]);
-        const op = unchecked(ops[pc]);
-        if ((op == Op.Range || op == Op.Set) && prog.accepts(pc, byte)) {
-          this.addThread(nlist, pc + 1, i + 1, unchecked(clist.start[pc]), unchecked(clist.level[pc]));
-        }
+        const pc = unchecked(clist.pc[k]);
+        if (unchecked(prog.op[pc]) == Op.Match) continue;
+        this.addThread(nlist, pc + 1, i + 1, unchecked(clist.start[k]), unchecked(clist.level[k]));
       }
       const t = clist;
       clist = nlist;
@@ -143,17 +164,30 @@ export class Regex {
     this.count = level + 1;
   }
 
-  /** Adds pc and everything reachable from it without consuming a byte, at position pos, in priority order. */
+  /**
+   * Adds pc and everything reachable from it without consuming a byte, at offset pos, in
+   * priority order. Byte instructions that reject the byte at pos are dropped right here.
+   */
   private addThread(list: ThreadList, pc0: i32, pos: i32, start: i32, level: i32): void {
     const prog = this.program;
+    const stamp = list.stamp;
+    const next: i32 = pos < this.len ? <i32>load<u8>(this.ptr + <usize>pos) : 256;
+    // Fast path: straight onto a byte instruction (most steps inside literals and classes).
+    const op0 = unchecked(prog.op[pc0]);
+    if (op0 == Op.Range || op0 == Op.Set) {
+      if (unchecked(list.mark[pc0]) == stamp) return;
+      unchecked(list.mark[pc0] = stamp);
+      if (next < 256 && prog.accepts(pc0, next)) list.push(pc0, start, level);
+      return;
+    }
     const stack = this.stack;
     let sp = 0;
     unchecked(stack[sp++] = pc0);
     while (sp > 0) {
       const pc = unchecked(stack[--sp]);
-      if (list.has(pc)) continue;
-      list.add(pc, start, level);
-      const op = <i32>unchecked(prog.op[pc]);
+      if (unchecked(list.mark[pc]) == stamp) continue;
+      unchecked(list.mark[pc] = stamp);
+      const op = unchecked(prog.op[pc]);
       if (op == Op.Split) {
         // Preferred branch on top, so its whole closure comes first.
         unchecked(stack[sp++] = prog.b[pc]);
@@ -162,6 +196,11 @@ export class Regex {
         unchecked(stack[sp++] = prog.a[pc]);
       } else if (op == Op.Assert) {
         if (this.holds(unchecked(prog.a[pc]), pos)) unchecked(stack[sp++] = pc + 1);
+      } else if (op == Op.Match) {
+        if (list.firstMatch < 0) list.firstMatch = list.n;
+        list.push(pc, start, level);
+      } else if (next < 256 && prog.accepts(pc, next)) {
+        list.push(pc, start, level);
       }
     }
   }
