@@ -74,6 +74,25 @@ describe("pii-redact on requests", () => {
   });
 });
 
+describe("custom patterns and word lists", () => {
+  it("a configured pattern and a customer list are found and acted on like built-in types", async () => {
+    const host = await trackedHost([piiFilter({
+      custom_patterns: [{ name: "employee_id", pattern: "\\bEMP-\\d{6}\\b", action: "redact" }],
+      word_lists: [{ name: "customers", words: ["Acme Corp", "Globex"], action: "tokenise" }],
+    })]);
+    const r = await host.exchange(withPrompt(recorded("openai/chat-basic"), "Ticket from acme corp about EMP-123456 and Globex."));
+    const up = JSON.parse(dec.decode(r.upstreamRequest!.body));
+    expect(up.messages[0].content).toBe("Ticket from <WORD_1> about [CUSTOM] and <WORD_2>.");
+    const state = JSON.parse(dec.decode(r.filterState["tollgate.pii"]));
+    expect(state.request).toEqual({ CUSTOM: { redact: 1 }, WORD: { tokenise: 2 } });
+  });
+
+  it("a pattern the linear-time engine cannot bound (or with a backreference) rejects the configuration", async () => {
+    await expect(trackedHost([piiFilter({ custom_patterns: [{ name: "x", pattern: "(a{1000}){1000}" }] })])).rejects.toThrow();
+    await expect(trackedHost([piiFilter({ custom_patterns: [{ name: "x", pattern: "(a)\\1" }] })])).rejects.toThrow();
+  });
+});
+
 describe("pii-redact on replies", () => {
   it("tokenise-and-restore: the model sees placeholders, the client gets its own values back", async () => {
     const host = await trackedHost([piiFilter({ entities: { EMAIL: { action: "tokenise" }, PHONE: { action: "tokenise" } } })]);

@@ -4,7 +4,8 @@
 import { Counter, HttpContext, RootContext, loadJsonConfig, logError, taggedMetricName } from "../sdk";
 import { HmacSha256 } from "../lib/crypto";
 import { piiActionName } from "../lib/pii/actions";
-import { piiTypeName, PII_TYPE_MAX } from "../lib/pii/findings";
+import { piiTypeName, PII_TYPE_MAX, subtypeId } from "../lib/pii/findings";
+import { compileCustomPattern, CustomPatternDetector, WordListDetector } from "../lib/pii/custom";
 import { PiiConfig, readPiiConfig } from "./config";
 import { ACTION_COUNT, PiiPolicy } from "./policy";
 import { PiiStream } from "./stream";
@@ -25,6 +26,24 @@ export class PiiRedactRoot extends RootContext {
       logError("pii-redact configuration: " + read.errorPath + " " + read.error);
       return false;
     }
+    // Custom patterns are compiled now: one the linear-time engine cannot bound rejects the
+    // configuration with the engine's reason, never fails a request later.
+    const actions = new Map<i32, i32>();
+    for (let i = 0; i < config.patternSources.length; i++) {
+      const compiled = compileCustomPattern(config.patternSources[i]);
+      const pattern = compiled.pattern;
+      if (pattern === null) {
+        logError("pii-redact configuration: $.custom_patterns[" + i.toString() + "].pattern " + compiled.error);
+        return false;
+      }
+      config.scan.extras.push(new CustomPatternDetector(pattern, config.patternNames[i], 100));
+      actions.set(subtypeId(config.patternNames[i]), config.patternActions[i]);
+    }
+    for (let i = 0; i < config.wordLists.length; i++) {
+      config.scan.extras.push(new WordListDetector(config.wordLists[i], config.wordListNames[i], 100, config.wordListCaseInsensitive[i], true));
+      actions.set(subtypeId(config.wordListNames[i]), config.wordListActions[i]);
+    }
+    this.subtypeActions = actions;
     this.config = config;
     const key = config.pseudonymKey;
     this.hmac = key === null ? null : new HmacSha256(changetype<usize>(key), <usize>key.byteLength);
