@@ -307,4 +307,11 @@ describe("pii-redact config: the filter agrees", () => {
     expect(errorPaths(config)).toEqual([]);
     expect(await filterVerdict(config)).toBeNull();
   });
+
+  // config.ts accepts these today; the fixes are in the report (config.ts is not this test's to edit).
+  // Names become one process-wide subtype id, and the root keys pattern/list actions by it: a
+  // repeated name (two patterns, or a pattern and a word list) silently takes the last action.
+  it.todo("the filter alone rejects a name repeated across custom_patterns and word_lists ($.word_lists[0].name)");
+  // The schema's minLength counts code points, config.ts counts UTF-16 units: a key of 8 emoji passes the filter only.
+  it.todo("rejects a pseudonym.key of 8 astral characters (schema and filter, at $.pseudonym.key)");
 });
