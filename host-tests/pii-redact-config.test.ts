@@ -187,6 +187,8 @@ describe("pii-redact config: the filter agrees", () => {
     expect(a).toMatch(/^Mail <EMAIL_1>, call \+\* \(\*\*\*\) \*\*\*-0100, card \*\*\*\* \*\*\*\* \*\*\*\* 1111, IBAN \[IBAN_[0-9a-f]{8}\]\.$/);
     expect(await sent("acme")).toBe(a); // stable per key and tenant
     expect(await sent("globex")).not.toBe(a);
+    const custom = JSON.parse(dec.decode((await host.exchange(withPrompt("EMP-123456 at acme corporation", "acme"))).upstreamRequest!.body)).messages[0].content;
+    expect(custom).toBe("[CUSTOM] at [WORD]");
     const blocked = await host.exchange(withPrompt("deploy with ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "acme"));
     expect(statusOf(blocked)).toBe(400);
     expect(bodyJson(blocked).error.message).toContain("SECRET");
