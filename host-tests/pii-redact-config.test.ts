@@ -310,10 +310,20 @@ describe("pii-redact config: the filter agrees", () => {
     expect(await filterVerdict(config)).toBeNull();
   });
 
-  // config.ts accepts these today; the fixes are in the report (config.ts is not this test's to edit).
-  // Names become one process-wide subtype id, and the root keys pattern/list actions by it: a
-  // repeated name (two patterns, or a pattern and a word list) silently takes the last action.
-  it.todo("the filter alone rejects a name repeated across custom_patterns and word_lists ($.word_lists[0].name)");
-  // The schema's minLength counts code points, config.ts counts UTF-16 units: a key of 8 emoji passes the filter only.
-  it.todo("rejects a pseudonym.key of 8 astral characters (schema and filter, at $.pseudonym.key)");
+  // Names become one subtype id each and the root keys pattern/list actions by it, so a name may
+  // not repeat across custom_patterns and word_lists (JSON Schema cannot say so: the filter does).
+  it("the filter alone rejects a name repeated across custom_patterns and word_lists", async () => {
+    const config = { custom_patterns: [{ name: "ids", pattern: "EMP-[0-9]{6}" }], word_lists: [{ name: "ids", words: ["x"] }] };
+    expect(errorPaths(config)).toEqual([]);
+    expect(await filterErrorPath(config)).toBe("$.word_lists[0].name");
+    expect(await filterErrorPath({ custom_patterns: [{ name: "a", pattern: "x" }, { name: "a", pattern: "y" }] })).toBe("$.custom_patterns[1].name");
+  });
+
+  // Both count characters (code points), not UTF-16 units.
+  it("rejects a pseudonym.key of 8 astral characters (schema and filter)", async () => {
+    const config = { pseudonym: { key: "😀".repeat(8) } };
+    expect(errorPaths(config).length).toBeGreaterThan(0);
+    expect(await filterErrorPath(config)).toBe("$.pseudonym.key");
+    expect(await filterVerdict({ pseudonym: { key: "😀".repeat(16) } })).toBeNull();
+  });
 });

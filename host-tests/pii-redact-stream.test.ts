@@ -59,15 +59,31 @@ function anthropicStream(parts: string[]): Exchange {
   return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
 }
 
+/** A recorded Gemini SSE stream (CRLF) with its text in `parts`, finishReason on the last event. */
+function geminiStream(parts: string[]): Exchange {
+  const ex = recorded("gemini/stream-sse");
+  const events = dec.decode(ex.response.body).split("\r\n\r\n").filter((e) => e.trim());
+  const first = JSON.parse(events[0].slice(6));
+  const last = JSON.parse(events.at(-1)!.slice(6));
+  const deltas = parts.map((p) => `data: ${JSON.stringify({ ...first, candidates: [{ ...first.candidates[0], content: { parts: [{ text: p }], role: "model" } }] })}`);
+  last.candidates[0].content.parts[0].text = "";
+  const body = [...deltas, `data: ${JSON.stringify(last)}`].join("\r\n\r\n") + "\r\n\r\n";
+  return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
+}
+
+type Kind = "openai" | "anthropic" | "gemini";
+
 /** The text the client assembles from the deltas, and whether the stream is well-formed. */
-function clientText(body: string, kind: "openai" | "anthropic"): { text: string; events: any[] } {
-  const events = body.split(/\n\n/).filter((e) => e.trim()).map((e) => {
-    const data = e.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+function clientText(body: string, kind: Kind): { text: string; events: any[] } {
+  const events = body.split(/\r?\n\r?\n/).filter((e) => e.trim()).map((e) => {
+    const data = e.split(/\r?\n/).filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
     return data === "[DONE]" ? "[DONE]" : JSON.parse(data);
   });
   const text = kind === "openai"
     ? events.filter((e) => e !== "[DONE]").map((e) => e.choices?.[0]?.delta?.content ?? "").join("")
-    : events.filter((e) => e.type === "content_block_delta").map((e) => e.delta.text).join("");
+    : kind === "gemini"
+      ? events.map((e) => e.candidates?.[0]?.content?.parts?.map((p: any) => p.text ?? "").join("") ?? "").join("")
+      : events.filter((e) => e.type === "content_block_delta").map((e) => e.delta.text).join("");
   return { text, events };
 }
 
@@ -86,7 +102,7 @@ function leaks(text: string): string[] {
 const CONFIG = { entities: { CREDIT_CARD: { action: "redact" }, SECRET: { action: "redact" } }, stream: { hold_back_bytes: BOUND } };
 const EXPECTED = "Sure. Write to [EMAIL] or call [PHONE]. The card on file is [CREDIT_CARD]; deploy with [SECRET] today. Thanks!";
 
-async function replayAll(host: EnvoyHost, ex: Exchange, kind: "openai" | "anthropic", variants: number) {
+async function replayAll(host: EnvoyHost, ex: Exchange, kind: Kind, variants: number) {
   const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: variants, seed: 9 }, ex)];
   const every = planVariants({ kind: "every-byte" }, ex).filter((v) => v.label.startsWith("response@"));
   const rand = prng(3);
@@ -122,6 +138,17 @@ describe("streamed replies", () => {
     const { events } = clientText(dec.decode(r.downstreamResponse!.body), "anthropic");
     expect(events.at(-1).type).toBe("message_stop");
     expect(await replayAll(host, ex, "anthropic", 20)).toBeGreaterThan(100);
+  });
+
+  it("Gemini SSE (CRLF): the same; the finishReason event stays last and line endings stay CRLF", async () => {
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const ex = geminiStream(pieces(REPLY, 6));
+    const r = await host.exchange(ex);
+    const body = dec.decode(r.downstreamResponse!.body);
+    expect(body.replace(/\r\n/g, "")).not.toContain("\n");
+    const { events } = clientText(body, "gemini");
+    expect(events.at(-1).candidates[0].finishReason).toBe("STOP");
+    expect(await replayAll(host, ex, "gemini", 10)).toBeGreaterThan(50);
   });
 
   it("tokenise-and-restore through a stream: placeholders split across events and chunks come back whole", async () => {

@@ -105,6 +105,14 @@ describe("pii-redact on replies", () => {
     expect(down.usage).toEqual(JSON.parse(dec.decode(ex.response.body)).usage);
   });
 
+  it("under tokenise, an entity the model writes itself is redacted in the reply, whatever the request held", async () => {
+    const host = await trackedHost([piiFilter({ entities: { EMAIL: { action: "tokenise" } } })]);
+    for (const promptText of ["no personal data here", `mine is ${EMAIL}`]) {
+      const r = await host.exchange(withReply(withPrompt(recorded("openai/chat-basic"), promptText), "Try bob@example.org instead."));
+      expect(JSON.parse(dec.decode(r.downstreamResponse!.body)).choices[0].message.content).toBe("Try [EMAIL] instead.");
+    }
+  });
+
   it("entities the model produces itself are replaced in the reply", async () => {
     const host = await trackedHost([piiFilter({})]);
     const r = await host.exchange(withReply(recorded("openai/chat-basic"), `Her card is ${CARD}.`));

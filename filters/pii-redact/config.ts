@@ -93,6 +93,7 @@ export function readPiiConfig(root: JsonValue): PiiConfigResult {
       if (name.length == 0) r.fail(path + ".name", "is required");
       const source = r.str(p.get("pattern"), path + ".pattern", "");
       if (source.length == 0) r.fail(path + ".pattern", "is required");
+      if (c.patternNames.includes(name)) r.fail(path + ".name", "repeats another pattern's name");
       c.patternNames.push(name);
       c.patternSources.push(source);
       c.patternActions.push(actionOf(r, p.get("action"), path + ".action", PiiAction.Redact));
@@ -111,6 +112,7 @@ export function readPiiConfig(root: JsonValue): PiiConfigResult {
       const words = r.strings(l.get("words"), path + ".words");
       if (words.length == 0) r.fail(path + ".words", "must list at least one word");
       for (let j = 0; j < words.length; j++) if (words[j].length == 0) r.fail(path + ".words[" + j.toString() + "]", "must not be empty");
+      if (c.wordListNames.includes(name) || c.patternNames.includes(name)) r.fail(path + ".name", "repeats another pattern's or word list's name");
       c.wordListNames.push(name);
       c.wordLists.push(words);
       c.wordListCaseInsensitive.push(r.bool(l.get("case_insensitive"), path + ".case_insensitive", true));
@@ -122,7 +124,7 @@ export function readPiiConfig(root: JsonValue): PiiConfigResult {
   if (ps !== null && r.object(ps, "$.pseudonym", ["key", "tenant_header"])) {
     const key = r.str(ps.get("key"), "$.pseudonym.key", "");
     // A short key makes pseudonyms guessable by anyone who can enumerate the values.
-    if (key.length < 16) r.fail("$.pseudonym.key", "must be at least 16 characters");
+    if (codePoints(key) < 16) r.fail("$.pseudonym.key", "must be at least 16 characters");
     else c.pseudonymKey = String.UTF8.encode(key);
     c.tenantHeader = r.str(ps.get("tenant_header"), "$.pseudonym.tenant_header", "").toLowerCase();
   }
@@ -161,6 +163,20 @@ function usesPseudonyms(c: PiiConfig): bool {
   for (let i = 0; i < c.patternActions.length; i++) if (c.patternActions[i] == PiiAction.Pseudonymise) return true;
   for (let i = 0; i < c.wordListActions.length; i++) if (c.wordListActions[i] == PiiAction.Pseudonymise) return true;
   return false;
+}
+
+function codePoints(s: string): i32 {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
 }
 
 function failed(r: ConfigReader, out: PiiConfigResult): PiiConfigResult {

@@ -46,7 +46,9 @@ export class PiiPolicy extends ReplacementPolicy {
   write(type: i32, subtype: i32, ptr: usize, len: usize, out: ByteBuffer): bool {
     let action = this.actionFor(type, subtype);
     // A reply cannot be refused once it has started: an entity the policy blocks is redacted.
-    if (action == PiiAction.Block) action = PiiAction.Redact;
+    // A placeholder means something only to the model: an entity the model wrote itself (not
+    // one it got as a placeholder) is redacted in the reply rather than tokenised.
+    if (action == PiiAction.Block || (this.direction == 1 && action == PiiAction.Tokenise)) action = PiiAction.Redact;
     this.count(type, action);
     return writeReplacement(<PiiAction>action, type, ptr, len, out, this.hmac, changetype<usize>(this.tenant), <usize>this.tenant.byteLength, this.vault, this.scratch);
   }
