@@ -86,7 +86,9 @@ export class StreamRedactor {
       const e = <usize>unchecked(f.end[k]);
       if (s >= cut) break;
       if (s < pos) continue;
-      const longStart = this.longTokenBefore(w, pos, s, cut, final);
+      // Up to and including the finding's own start: a detector may already report the head of
+      // a long secret (a PEM block whose END has not arrived) that must be swallowed, not cut.
+      const longStart = this.longTokenBefore(w, pos, s + 1, cut, final);
       if (longStart >= 0) return this.commitLongToken(w, pos, <usize>longStart, out);
       out.append(w.ptr + pos, s - pos);
       this.policy.write(unchecked(f.type[k]), unchecked(f.subtype[k]), w.ptr + s, e - s, out);
