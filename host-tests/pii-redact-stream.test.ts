@@ -71,6 +71,18 @@ function geminiStream(parts: string[]): Exchange {
   return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
 }
 
+/** Gemini's JSON-array stream (no alt=sse): one element per piece, finishReason on the last. */
+function geminiArrayStream(parts: string[]): Exchange {
+  const ex = recorded("gemini/stream-json-array.decoded");
+  const elements = JSON.parse(dec.decode(ex.response.body));
+  const first = elements[0];
+  const last = elements.at(-1);
+  const items = parts.map((p) => ({ ...first, candidates: [{ ...first.candidates[0], finishReason: undefined, content: { parts: [{ text: p }], role: "model" } }] }));
+  last.candidates[0].content.parts = [{ text: "" }];
+  const body = "[" + [...items, last].map((e) => JSON.stringify(e, null, 2)).join("\n,\r\n") + "]";
+  return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
+}
+
 type Kind = "openai" | "anthropic" | "gemini";
 
 /** The text the client assembles from the deltas, and whether the stream is well-formed. */
@@ -149,6 +161,36 @@ describe("streamed replies", () => {
     const { events } = clientText(body, "gemini");
     expect(events.at(-1).candidates[0].finishReason).toBe("STOP");
     expect(await replayAll(host, ex, "gemini", 10)).toBeGreaterThan(50);
+  });
+
+  it("Gemini JSON-array stream: the same, and the body stays one JSON array", async () => {
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const ex = geminiArrayStream(pieces(REPLY, 8));
+    const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: 30, seed: 2 }, ex)];
+    for (const v of plan) {
+      const r = await host.exchange(applyVariant(ex, v));
+      const elements = JSON.parse(dec.decode(r.downstreamResponse!.body));
+      const text = elements.map((e: any) => e.candidates[0].content.parts.map((p: any) => p.text).join("")).join("");
+      expect(text, v.label).toBe(EXPECTED);
+      expect(elements.at(-1).candidates[0].finishReason).toBe("STOP");
+      const state = JSON.parse(dec.decode(r.filterState["tollgate.pii"]));
+      expect(state.response_streamed_unscanned).toBe(false);
+      expect(state.stream_max_held_bytes).toBeLessThanOrEqual(BOUND);
+    }
+  });
+
+  it("a gzip reply (sent although accept-encoding was dropped) is decompressed, rewritten and sent uncompressed", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const plainEx = geminiArrayStream(pieces(REPLY, 8));
+    const gz = gzipSync(plainEx.response.body);
+    const ex: Exchange = { ...plainEx, response: { ...plainEx.response, headers: [...plainEx.response.headers.filter(([k]) => k !== "content-encoding"), ["content-encoding", "gzip"]], body: new Uint8Array(gz) } };
+    for (const v of [...planVariants({ kind: "recorded" }, ex), ...planVariants({ kind: "random", count: 10, seed: 4 }, ex)]) {
+      const r = await host.exchange(applyVariant(ex, v));
+      expect(r.downstreamResponse!.headers.find(([k]) => k === "content-encoding"), v.label).toBeUndefined();
+      const elements = JSON.parse(dec.decode(r.downstreamResponse!.body));
+      expect(elements.map((e: any) => e.candidates[0].content.parts.map((p: any) => p.text).join("")).join(""), v.label).toBe(EXPECTED);
+    }
   });
 
   it("tokenise-and-restore through a stream: placeholders split across events and chunks come back whole", async () => {

@@ -1,4 +1,4 @@
-// A streamed reply (SSE or NDJSON) rewritten event by event. Each event's text parts (lib/pii/
+// A streamed reply (SSE, NDJSON, or Gemini's JSON array) rewritten event by event. Each event's text parts (lib/pii/
 // text-parts) that continue a channel — a choice's content deltas, a content block's text — go
 // through that channel's StreamRedactor (entities replaced, at most `bound` bytes held back) and
 // then its Restorer (placeholders put back); whole values (snapshots, `.done` repeats) are
@@ -7,7 +7,7 @@
 // content_block_stop, message_delta/stop, finishReason, response.*.done/completed, done:true,
 // [DONE]) — so every event stays well-formed in the provider's own format.
 import { ByteBuffer, indexOfAscii } from "../lib/bytes";
-import { NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
 import { Findings } from "../lib/pii/findings";
 import { decodePart, JsonRewriter } from "../lib/pii/json-rewrite";
 import { Restorer } from "../lib/pii/restore";
@@ -39,6 +39,9 @@ const TERMINAL_MARKERS: string[] = [
 export class ReplyStream {
   private sse: SseFramer | null = null;
   private nd: NdjsonFramer | null = null;
+  /** Gemini's streamGenerateContent without alt=sse: one JSON array, an element per chunk. */
+  private ja: JsonArrayFramer | null = null;
+  private elements: i32 = 0;
   private channels: Channel[] = [];
   private parts: TextParts = new TextParts();
   private flushParts: TextParts = new TextParts();
@@ -58,6 +61,7 @@ export class ReplyStream {
     private scan: ScanConfig, private policy: PiiPolicy, private bound: usize, maxEventBytes: usize,
   ) {
     if (framing == BodyFraming.Sse) this.sse = new SseFramer(maxEventBytes);
+    else if (framing == BodyFraming.JsonArray) this.ja = new JsonArrayFramer(maxEventBytes);
     else this.nd = new NdjsonFramer(maxEventBytes);
   }
 
@@ -74,6 +78,11 @@ export class ReplyStream {
   finish(out: ByteBuffer): void {
     this.drain(0, 0, true, out);
     this.flushAll(out);
+    if (this.ja !== null) {
+      // The array is closed by us: its elements were re-emitted one by one.
+      if (this.elements == 0) out.appendByte(0x5b);
+      out.appendByte(0x5d);
+    }
   }
 
   private drain(ptr: usize, len: usize, end: bool, out: ByteBuffer): void {
@@ -86,6 +95,18 @@ export class ReplyStream {
         if (r == FRAME_NEED_MORE || r == FRAME_END) break;
         if (r != FRAME_UNIT) { this.badUnits++; continue; }
         this.unit(sse.dataPtr, sse.dataLenOut, sse.eventPtr, sse.eventLen, out);
+      }
+      return;
+    }
+    const ja = this.ja;
+    if (ja !== null) {
+      if (len > 0) ja.push(ptr, len);
+      if (end) ja.finish();
+      for (;;) {
+        const r = ja.next();
+        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
+        if (r != FRAME_UNIT) { this.badUnits++; continue; }
+        this.unit(ja.elementPtr, ja.elementLen, 0, 0, out);
       }
       return;
     }
@@ -206,6 +227,13 @@ export class ReplyStream {
 
   private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     const crlf = this.crlf == 1;
+    if (this.ja !== null) {
+      out.appendByte(this.elements == 0 ? 0x5b : 0x2c);
+      eol(out, crlf);
+      out.append(dptr, dlen);
+      this.elements++;
+      return;
+    }
     if (this.sse === null) {
       out.append(dptr, dlen);
       eol(out, crlf);

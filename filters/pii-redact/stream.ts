@@ -5,9 +5,9 @@
 //                    whose action is block refuses the request (400 in the provider's shape,
 //                    naming the type, never the value)
 //   response         non-streamed JSON: buffered, entities replaced, placeholders restored.
-//                    SSE and NDJSON streams: event by event (reply-stream.ts), per channel,
-//                    with a bounded hold-back. AWS event-stream and Gemini's JSON-array
-//                    stream pass through unscanned (filter state says so).
+//                    SSE, NDJSON and Gemini JSON-array streams: event by event
+//                    (reply-stream.ts), per channel, with a bounded hold-back. AWS event-stream
+//                    passes through unscanned (filter state says so).
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
@@ -21,7 +21,8 @@ import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { framingFor } from "../lib/providers/usage";
 import { DocumentRedactor, DOC_BLOCKED, DOC_REWRITTEN, DOC_UNREADABLE } from "./document";
 import { ReplyStream } from "./reply-stream";
-import { ByteBuffer } from "../lib/bytes";
+import { ByteBuffer, eqAsciiNoCase } from "../lib/bytes";
+import { Inflater, INFLATE_DATA, INFLATE_FORMAT_GZIP, INFLATE_FORMAT_ZLIB } from "../lib/inflate";
 import { PiiPolicy } from "./policy";
 import { PiiRedactRoot } from "./root";
 import { publishPiiState } from "./state";
@@ -37,9 +38,11 @@ export class PiiStream extends HttpContext {
   private policy: PiiPolicy;
   private doc: DocumentRedactor;
   blockedType: i32 = 0;
-  /** A streamed reply in a framing not rewritten (AWS event-stream, Gemini's JSON array). */
+  /** A streamed reply in a framing not rewritten (AWS event-stream). */
   responseStreamed: bool = false;
   private reply: ReplyStream | null = null;
+  /** A compressed reply is decompressed here and sent on uncompressed (content-encoding dropped). */
+  private inflater: Inflater | null = null;
   badDocuments: i32 = 0;
 
   constructor(contextId: u32, root: PiiRedactRoot) {
@@ -103,10 +106,28 @@ export class PiiStream extends HttpContext {
     const code = status === null ? 0 : parseHttpStatus(status.ptr, status.len);
     free(status);
     if (code < 200 || code >= 300) return FilterHeadersStatus.Continue;
+    // Providers usually honour the dropped accept-encoding; a reply compressed anyway is read
+    // through an inflater and sent on uncompressed. One we cannot decode passes unscanned.
+    const encoding = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-encoding");
+    if (encoding !== null) {
+      const gzip = eqAsciiNoCase(encoding.ptr, encoding.len, "gzip") || eqAsciiNoCase(encoding.ptr, encoding.len, "x-gzip");
+      const deflate = eqAsciiNoCase(encoding.ptr, encoding.len, "deflate");
+      const identity = eqAsciiNoCase(encoding.ptr, encoding.len, "identity");
+      encoding.free();
+      if (!gzip && !deflate && !identity) {
+        this.responseStreamed = true;
+        return FilterHeadersStatus.Continue;
+      }
+      if (!identity) {
+        this.inflater = new Inflater(<u64>this.pii.config.maxBodyBytes * 8, gzip ? INFLATE_FORMAT_GZIP : INFLATE_FORMAT_ZLIB);
+        this.removeResponseHeader("content-encoding");
+        this.removeResponseHeader("content-length");
+      }
+    }
     const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
-    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson) {
+    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray) {
       const c = this.pii.config;
       this.reply = new ReplyStream(this.rec.provider, this.rec.operation, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
       this.removeResponseHeader("content-length");
@@ -128,8 +149,12 @@ export class PiiStream extends HttpContext {
       out.clear();
       const chunk = this.getResponseBodyBytes(0, bodySize);
       if (chunk !== null) {
-        reply.push(chunk.ptr, chunk.len, out);
+        const plain = this.plain(chunk.ptr, chunk.len, endOfStream);
+        reply.push(plain.ptr, plain.length, out);
         chunk.free();
+      } else if (endOfStream && this.inflater !== null) {
+        const plain = this.plain(0, 0, true);
+        reply.push(plain.ptr, plain.length, out);
       }
       if (endOfStream) {
         reply.finish(out);
@@ -138,25 +163,39 @@ export class PiiStream extends HttpContext {
       setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
       return FilterDataStatus.Continue;
     }
-    if (!this.rewriteResponse) return FilterDataStatus.Continue;
+    if (!this.rewriteResponse) {
+      // Passing through (too large to hold): a decompressed reply must still be decompressed.
+      if (this.inflater !== null) this.passDecompressed(bodySize, endOfStream);
+      return FilterDataStatus.Continue;
+    }
     if (bodySize > this.pii.config.maxBodyBytes) {
       // Too large to hold: it goes through as is (counted as unreadable).
       this.rewriteResponse = false;
       this.badDocuments++;
+      if (this.inflater !== null) this.passDecompressed(bodySize, endOfStream);
       return FilterDataStatus.Continue;
     }
     if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
     this.rewriteResponse = false;
     const body = this.getResponseBodyBytes(0, bodySize);
     if (body === null) return FilterDataStatus.Continue;
-    const r = this.doc.run(this.rec.provider, this.rec.operation, true, body.ptr, body.len);
-    body.free();
+    let ptr = body.ptr;
+    let len = body.len;
+    if (this.inflater !== null) {
+      const plain = this.plain(ptr, len, true);
+      ptr = plain.ptr;
+      len = plain.length;
+    }
+    const r = this.doc.run(this.rec.provider, this.rec.operation, true, ptr, len);
     if (r == DOC_REWRITTEN) {
       const out = this.doc.rewriter.out;
       setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
-    } else if (r == DOC_UNREADABLE) {
-      this.badDocuments++;
+    } else {
+      if (r == DOC_UNREADABLE) this.badDocuments++;
+      // The header now says identity: the client gets the decompressed bytes either way.
+      if (this.inflater !== null) setBufferBytes(BufferType.HttpResponseBody, 0, ALL, ptr, len);
     }
+    body.free();
     return FilterDataStatus.Continue;
   }
 
@@ -167,6 +206,35 @@ export class PiiStream extends HttpContext {
   }
 
   get counts(): PiiPolicy { return this.policy; }
+
+  private passDecompressed(bodySize: u32, endOfStream: bool): void {
+    const chunk = this.getResponseBodyBytes(0, bodySize);
+    const plain = chunk === null ? this.plain(0, 0, endOfStream) : this.plain(chunk.ptr, chunk.len, endOfStream);
+    if (chunk !== null) chunk.free();
+    setBufferBytes(BufferType.HttpResponseBody, 0, ALL, plain.ptr, plain.length);
+  }
+
+  /** The chunk's decompressed bytes (the chunk itself when the reply is not compressed). */
+  private plain(ptr: usize, len: usize, end: bool): ByteBuffer {
+    const out = plainBuffer();
+    out.clear();
+    const inflater = this.inflater;
+    if (inflater === null) {
+      out.append(ptr, len);
+      return out;
+    }
+    if (len > 0 && inflater.push(ptr, len) < 0) {
+      this.badDocuments++;
+      return out;
+    }
+    if (end) inflater.finish();
+    for (;;) {
+      const r = inflater.next();
+      if (r != INFLATE_DATA) break;
+      out.append(inflater.outPtr, inflater.outLen);
+    }
+    return out;
+  }
 
   /** Most text bytes a streamed reply's channel held back (0 when the reply was not streamed). */
   get maxHeld(): usize {
@@ -199,6 +267,16 @@ function replyBuffer(): ByteBuffer {
   if (b === null) {
     b = new ByteBuffer(64 << 20, 64 << 10);
     replyOut = b;
+  }
+  return b;
+}
+
+let plainOut: ByteBuffer | null = null;
+function plainBuffer(): ByteBuffer {
+  let b = plainOut;
+  if (b === null) {
+    b = new ByteBuffer(256 << 20, 64 << 10);
+    plainOut = b;
   }
   return b;
 }
