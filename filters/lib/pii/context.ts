@@ -13,6 +13,9 @@ export class WordList {
   starts: StaticArray<i32>;
   whole: StaticArray<bool>;
   count: i32;
+  /** Word indices grouped by first letter: bucket c (0..25) is byLetter[heads[c]..heads[c+1]). */
+  heads: StaticArray<i32> = new StaticArray<i32>(27);
+  byLetter: StaticArray<i32> = new StaticArray<i32>(0);
 
   constructor(spec: string) {
     const parts = spec.split(" ").filter((w: string): bool => w.length > 0);
@@ -35,23 +38,43 @@ export class WordList {
       }
     }
     this.starts[parts.length] = k;
+    // Only words starting with a letter can match (matches begin at a letter).
+    this.byLetter = new StaticArray<i32>(parts.length);
+    let m = 0;
+    for (let c = 0; c < 26; c++) {
+      this.heads[c] = m;
+      for (let w = 0; w < parts.length; w++) {
+        if (this.starts[w + 1] > this.starts[w] && <i32>this.bytes[this.starts[w]] == 0x61 + c) this.byLetter[m++] = w;
+      }
+    }
+    this.heads[26] = m;
   }
 
   /** True when a word of the list starts in [from, to) (clamped to the text). */
   findIn(ptr: usize, len: i32, from: i32, to: i32): bool {
     if (from < 0) from = 0;
     if (to > len) to = len;
+    const heads = this.heads;
+    const byLetter = this.byLetter;
+    const starts = this.starts;
+    const bytes = this.bytes;
+    let prevAlpha = from > 0 && isAlpha(<u32>load<u8>(ptr + <usize>(from - 1)));
     for (let i = from; i < to; i++) {
       const b = <u32>load<u8>(ptr + <usize>i);
-      if (!isAlpha(b)) continue;
-      if (i > 0 && isAlpha(<u32>load<u8>(ptr + <usize>(i - 1)))) continue;
-      for (let w = 0; w < this.count; w++) {
-        const s = unchecked(this.starts[w]);
-        const n = unchecked(this.starts[w + 1]) - s;
+      const alpha = isAlpha(b);
+      const wordStart = alpha && !prevAlpha;
+      prevAlpha = alpha;
+      if (!wordStart) continue;
+      const c = (b | 0x20) - 0x61;
+      const hEnd = unchecked(heads[c + 1]);
+      for (let h = unchecked(heads[c]); h < hEnd; h++) {
+        const w = unchecked(byLetter[h]);
+        const s = unchecked(starts[w]);
+        const n = unchecked(starts[w + 1]) - s;
         if (i + n > len) continue;
         let ok = true;
-        for (let j = 0; j < n; j++) {
-          if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(this.bytes[s + j])) { ok = false; break; }
+        for (let j = 1; j < n; j++) {
+          if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(bytes[s + j])) { ok = false; break; }
         }
         if (!ok) continue;
         if (unchecked(this.whole[w]) && i + n < len && isAlpha(<u32>load<u8>(ptr + <usize>(i + n)))) continue;

@@ -3,7 +3,7 @@
 // length. Subtype = brand. Context words ("card", "visa") raise the score; document-number
 // words ("order", "tracking", "invoice") lower it below the threshold.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isWordByte } from "./detect-chars";
+import { at, findDigit, isWordByte } from "./detect-chars";
 import { DigitRun, standsAlone, skipDigits } from "./detect-digits";
 import { Brand, cardBrand, luhnValid } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
@@ -23,11 +23,11 @@ const run = new DigitRun();
 export function detectCreditCards(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
-  while (i < n) {
-    const b = at(ptr, n, i);
-    if (!isDigit(b)) { i++; continue; }
+  while (true) {
+    i = findDigit(ptr, n, i);
+    if (i >= n) break;
     if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
-    run.read(ptr, n, i, " -", 19);
+    run.read(ptr, n, i, 19);
     i = run.end;
     const score = cardScore(ptr, n);
     if (score > 0) {

@@ -17,3 +17,53 @@
 @inline export function isWordByte(b: u32): bool { return isAlnum(b) || b == 0x5F; }
 
 @inline export function isSpace(b: u32): bool { return b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D; }
+
+// ---- word-at-a-time skipping ----------------------------------------------------------------
+// The detectors spend most of their time looking for an anchor byte ('@', ':', a digit) in text
+// that has none. These read 8 bytes at a time (unaligned i64 loads: fine in wasm) and test all
+// of them with a few integer operations (SWAR); the last < 8 bytes go byte by byte, so nothing
+// is read outside [ptr, ptr+len). Every mask below is exact: bit 7 of a byte is set iff that
+// byte matches (no false positives from carries), so ctz(mask) >> 3 is the first match.
+
+const LO: u64 = 0x0101010101010101;
+const HI: u64 = 0x8080808080808080;
+const LOW7: u64 = 0x7F7F7F7F7F7F7F7F;
+
+/** High bit of every byte of x equal to c. */
+@inline export function eqMask(x: u64, c: u64): u64 {
+  const y = x ^ (LO * c);
+  return ~(((y & LOW7) + LOW7) | y | LOW7);
+}
+
+/** High bit of every byte of x in [lo, hi] (ASCII bounds: 0 ≤ lo ≤ hi < 0x80). */
+@inline export function rangeMask(x: u64, lo: u64, hi: u64): u64 {
+  const t = x & LOW7;
+  return (t + LO * (0x80 - lo)) & ~(t + LO * (0x7F - hi)) & ~x & HI;
+}
+
+/** First index ≥ i of byte c in [0, n), or n. */
+export function findByte(ptr: usize, n: i32, i: i32, c: u32): i32 {
+  while (i + 8 <= n) {
+    const m = eqMask(load<u64>(ptr + <usize>i), <u64>c);
+    if (m != 0) return i + <i32>(ctz(m) >> 3);
+    i += 8;
+  }
+  while (i < n && <u32>load<u8>(ptr + <usize>i) != c) i++;
+  return i;
+}
+
+/** First index ≥ i of a byte in [lo, hi] (ASCII) in [0, n), or n. */
+export function findRange(ptr: usize, n: i32, i: i32, lo: u32, hi: u32): i32 {
+  while (i + 8 <= n) {
+    const m = rangeMask(load<u64>(ptr + <usize>i), <u64>lo, <u64>hi);
+    if (m != 0) return i + <i32>(ctz(m) >> 3);
+    i += 8;
+  }
+  while (i < n && <u32>load<u8>(ptr + <usize>i) - lo > hi - lo) i++;
+  return i;
+}
+
+/** First index ≥ i of an ASCII digit in [0, n), or n. */
+@inline export function findDigit(ptr: usize, n: i32, i: i32): i32 {
+  return findRange(ptr, n, i, 0x30, 0x39);
+}

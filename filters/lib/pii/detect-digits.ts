@@ -17,39 +17,47 @@ export class DigitRun {
   sep: u32 = 0;
 
   /**
-   * Reads digit groups from `i` (a digit), joined by one kind of separator among `seps`
-   * (bytes), each separator a single byte between two digits. Stops at `maxDigits + 1` digits
-   * of a group chain (too long) but always advances `end` past the whole digit run.
+   * Reads digit groups from `i` (a digit), joined by one kind of separator, a space or a dash
+   * (the only separators cards and SSNs are printed with), each separator a single byte
+   * between two digits. Stops at `maxDigits + 1` digits of a group chain (too long) but always
+   * advances `end` past the whole digit run.
    */
-  read(ptr: usize, n: i32, i: i32, seps: string, maxDigits: i32): void {
+  read(ptr: usize, n: i32, i: i32, maxDigits: i32): void {
     this.start = i;
-    this.count = 0;
-    this.groupCount = 0;
-    this.sep = 0;
+    const digits = this.digits;
+    const groups = this.groups;
+    let count = 0;
+    let groupCount = 0;
+    let sep: u32 = 0;
     let j = i;
     while (true) {
       let g = 0;
-      while (j < n && isDigit(at(ptr, n, j))) {
-        if (this.count < this.digits.length) unchecked(this.digits[this.count] = <u8>(at(ptr, n, j) - 0x30));
-        this.count++;
+      while (j < n) {
+        const d = <u32>load<u8>(ptr + <usize>j) - 0x30;
+        if (d >= 10) break;
+        if (count < 24) unchecked(digits[count] = <u8>d);
+        count++;
         g++;
         j++;
       }
-      if (this.groupCount < MAX_GROUPS) unchecked(this.groups[this.groupCount] = g);
-      this.groupCount++;
+      if (groupCount < MAX_GROUPS) unchecked(groups[groupCount] = g);
+      groupCount++;
       const s = at(ptr, n, j);
-      if (this.count > maxDigits || this.groupCount >= MAX_GROUPS) {
+      if (count > maxDigits || groupCount >= MAX_GROUPS) {
         // Too long to be one entity: swallow the rest of the run so nothing inside it is
         // re-scanned, and mark it so callers reject it.
-        while (j < n && (isDigit(at(ptr, n, j)) || (isSep(at(ptr, n, j), seps) && isDigit(at(ptr, n, j + 1))))) j++;
-        this.count = max(this.count, maxDigits + 1);
+        while (j < n && (isDigit(at(ptr, n, j)) || (isSep(at(ptr, n, j)) && isDigit(at(ptr, n, j + 1))))) j++;
+        count = max(count, maxDigits + 1);
         break;
       }
-      if (!isDigit(at(ptr, n, j + 1)) || !isSep(s, seps)) break;
-      if (this.sep != 0 && s != this.sep) break;
-      this.sep = s;
+      if (!isDigit(at(ptr, n, j + 1)) || !isSep(s)) break;
+      if (sep != 0 && s != sep) break;
+      sep = s;
       j++;
     }
+    this.count = count;
+    this.groupCount = groupCount;
+    this.sep = sep;
     this.end = j;
   }
 
@@ -65,9 +73,8 @@ export class DigitRun {
   }
 }
 
-function isSep(b: u32, seps: string): bool {
-  for (let k = 0; k < seps.length; k++) if (<u32>seps.charCodeAt(k) == b) return true;
-  return false;
+@inline function isSep(b: u32): bool {
+  return b == 0x20 || b == 0x2D;
 }
 
 /**
@@ -86,6 +93,6 @@ export function standsAlone(ptr: usize, n: i32, s: i32, e: i32): bool {
 
 /** Skips past the digit/separator run at i (used when a run is rejected). */
 export function skipDigits(ptr: usize, n: i32, i: i32): i32 {
-  while (i < n && isDigit(at(ptr, n, i))) i++;
+  while (i < n && <u32>load<u8>(ptr + <usize>i) - 0x30 < 10) i++;
   return i;
 }

@@ -4,7 +4,7 @@
 // letters (or a punycode/UTF-8 TLD); trailing dots and hyphens are sentence punctuation, not
 // part of the address.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isAlnum, isAlpha } from "./detect-chars";
+import { at, findByte, isAlnum, isAlpha } from "./detect-chars";
 
 const SUB_EMAIL = subtypeId("email");
 
@@ -30,8 +30,9 @@ function isLocalByte(b: u32): bool {
 export function detectEmails(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
-  while (i < n) {
-    if (load<u8>(ptr + <usize>i) != 0x40) { i++; continue; }
+  while (true) {
+    i = findByte(ptr, n, i, 0x40);
+    if (i >= n) break;
     const a = i;
     const end = emailDomainEnd(ptr, n, a + 1);
     const start = end > 0 ? emailLocalStart(ptr, n, a) : -1;

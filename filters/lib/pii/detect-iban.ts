@@ -3,7 +3,8 @@
 // compact, or in groups of four separated by single spaces as printed, and confirmed by
 // mod-97. Lower-case IBANs are accepted (people type them), checked as upper case.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
+import { at, findDigit, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
+import { skipDigits } from "./detect-digits";
 import { ibanLength, ibanMod97Valid } from "./validate";
 import { WordList } from "./context";
 
@@ -16,21 +17,26 @@ const buf = new StaticArray<u8>(40);
 
 export function detectIbans(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
-  let i = 0;
-  while (i + 4 < n) {
-    if (!isAlpha(at(ptr, n, i)) || !isAlpha(at(ptr, n, i + 1)) || !isDigit(at(ptr, n, i + 2)) || !isDigit(at(ptr, n, i + 3)) || isWordByte(at(ptr, n, i - 1))) {
-      i++;
-      continue;
+  // An IBAN starts at i with letters at i, i+1 and digits at i+2, i+3: only the first digit of
+  // a digit run can be the i+2 of a candidate, so the scan jumps from digit run to digit run.
+  let i = 0; // no candidate starts before i (the end of the last IBAN found)
+  let j = 0;
+  while (true) {
+    j = findDigit(ptr, n, j);
+    if (j >= n) break;
+    const s = j - 2;
+    if (s >= i && s + 4 < n && isAlpha(at(ptr, n, s + 1)) && isAlpha(at(ptr, n, s)) && isDigit(at(ptr, n, j + 1)) && !isWordByte(at(ptr, n, s - 1))) {
+      const end = readIban(ptr, n, s);
+      if (end > 0) {
+        let score = 85;
+        if (IBAN_WORDS.before(ptr, n, s, 40)) score += 10;
+        out.add(s, end, PiiType.Iban, SUB_IBAN, score);
+        i = end;
+        j = end;
+        continue;
+      }
     }
-    const end = readIban(ptr, n, i);
-    if (end > 0) {
-      let score = 85;
-      if (IBAN_WORDS.before(ptr, n, i, 40)) score += 10;
-      out.add(i, end, PiiType.Iban, SUB_IBAN, score);
-      i = end;
-    } else {
-      i++;
-    }
+    j = skipDigits(ptr, n, j + 1);
   }
 }
 

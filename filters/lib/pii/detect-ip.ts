@@ -4,7 +4,7 @@
 // prefix. A quad glued to more dotted numbers (1.2.3.4.5) is a version or an OID, not an
 // address, and so is anything after "version".
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
+import { at, findRange, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { NOT_PII_WORDS } from "./context";
 
 const SUB_V4 = subtypeId("ipv4");
@@ -13,34 +13,67 @@ const SUB_V6 = subtypeId("ipv6");
 export function detectIpAddresses(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
+  // Addresses start at a word start with a digit (v4, v6), a ':' ("::1") or a run of at most
+  // four hex letters followed by a digit or ':' (fe80::, abcd:...). So the scan jumps to the
+  // next digit or ':' (0x30..0x3A) and looks back over at most four hex letters for the start.
+  // Skipped positions are exactly those the byte-by-byte reading rejects or whose failure
+  // skips only bytes that cannot start an address (see step).
   while (i < n) {
-    const b = at(ptr, n, i);
-    if (!isHex(b) && b != 0x3A) { i++; continue; }
-    const p = at(ptr, n, i - 1);
-    const wordStart = !isWordByte(p) && !(p == 0x2E && isDigit(at(ptr, n, i - 2)));
-    if (!wordStart) { i++; continue; }
-    if (p != 0x3A) {
-      const e6 = parseV6(ptr, n, i);
-      if (e6 > 0) {
-        const e = withPrefix(ptr, n, e6, 128);
-        out.add(i, e, PiiType.IpAddress, SUB_V6, score(ptr, n, i));
-        i = e;
-        continue;
-      }
+    const c = findRange(ptr, n, i, 0x30, 0x3A);
+    if (c >= n) break;
+    let s = c;
+    while (s > i && c - s < 4 && isHexLetter(at(ptr, n, s - 1))) s--;
+    if (s < c && startsWord(ptr, n, s)) {
+      i = step(ptr, n, s, out);
+      continue;
     }
-    if (isDigit(b)) {
-      const e4 = parseV4(ptr, n, i);
-      if (e4 > 0 && v4Ends(ptr, n, e4)) {
-        const e = withPrefix(ptr, n, e4, 32);
-        out.add(i, e, PiiType.IpAddress, SUB_V4, score(ptr, n, i));
-        i = e;
-        continue;
-      }
-    }
-    // Skip the rest of this token: nothing inside it starts an address.
-    i++;
-    while (i < n && isAlnum(at(ptr, n, i))) i++;
+    i = step(ptr, n, c, out);
   }
+}
+
+@inline function isHexLetter(b: u32): bool {
+  return (b | 0x20) - 0x61 < 6;
+}
+
+@inline function startsWord(ptr: usize, n: i32, i: i32): bool {
+  const p = at(ptr, n, i - 1);
+  return !isWordByte(p) && !(p == 0x2E && isDigit(at(ptr, n, i - 2)));
+}
+
+/** Reads an address at i when one starts there; returns where reading goes on. */
+function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
+  const b = at(ptr, n, i);
+  if (!isHex(b) && b != 0x3A) return i + 1;
+  const p = at(ptr, n, i - 1);
+  if (!startsWord(ptr, n, i)) {
+    // Inside a word: no byte of it starts a word.
+    if (isWordByte(b) && isWordByte(p)) {
+      i++;
+      while (i < n && isWordByte(at(ptr, n, i))) i++;
+      return i;
+    }
+    return i + 1;
+  }
+  if (p != 0x3A) {
+    const e6 = parseV6(ptr, n, i);
+    if (e6 > 0) {
+      const e = withPrefix(ptr, n, e6, 128);
+      out.add(i, e, PiiType.IpAddress, SUB_V6, score(ptr, n, i));
+      return e;
+    }
+  }
+  if (isDigit(b)) {
+    const e4 = parseV4(ptr, n, i);
+    if (e4 > 0 && v4Ends(ptr, n, e4)) {
+      const e = withPrefix(ptr, n, e4, 32);
+      out.add(i, e, PiiType.IpAddress, SUB_V4, score(ptr, n, i));
+      return e;
+    }
+  }
+  // Skip the rest of this token: nothing inside it starts an address.
+  i++;
+  while (i < n && isAlnum(at(ptr, n, i))) i++;
+  return i;
 }
 
 function score(ptr: usize, n: i32, s: i32): i32 {

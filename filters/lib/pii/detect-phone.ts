@@ -9,7 +9,7 @@
 // phones; document words ("order", "invoice", "tracking") and a capitalised word right after
 // (a street address: "704 1436 Redbud Dr") lower the score.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
+import { at, eqMask, isAlpha, isDigit, isUpper, isWordByte, rangeMask } from "./detect-chars";
 import { NOT_PII_WORDS, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 
@@ -37,13 +37,19 @@ let dots = false;
 let otherSeps = false;
 let endPos = 0;
 
+// ASCII bytes a phone number is written with: digits, + ( ) - . and the space.
+const PHONE_ASCII: u64 = (<u64>0x3FF << 0x30) | (<u64>1 << 0x2B) | (<u64>1 << 0x28) | (<u64>1 << 0x29) |
+  (<u64>1 << 0x2D) | (<u64>1 << 0x2E) | (<u64>1 << 0x20);
+
 /** Normalised phone character at i: low byte = ASCII form, bits 8.. = its UTF-8 width; 0 = none. */
-function pch(ptr: usize, n: i32, i: i32): u32 {
+@inline function pch(ptr: usize, n: i32, i: i32): u32 {
   const b = at(ptr, n, i);
-  if (b < 0x80) {
-    if (isDigit(b) || b == 0x2B || b == 0x28 || b == 0x29 || b == 0x2D || b == 0x2E || b == 0x20) return b | 0x100;
-    return 0;
-  }
+  if (b < 0x40) return (PHONE_ASCII >> <u64>b) & 1 ? b | 0x100 : 0;
+  if (b < 0x80) return 0;
+  return pchWide(ptr, n, i, b);
+}
+
+function pchWide(ptr: usize, n: i32, i: i32, b: u32): u32 {
   const b1 = at(ptr, n, i + 1);
   const b2 = at(ptr, n, i + 2);
   if (b == 0xEF && b1 == 0xBC) {
@@ -61,10 +67,31 @@ function pch(ptr: usize, n: i32, i: i32): u32 {
   return 0;
 }
 
+/**
+ * First index ≥ i that may start a number: a byte in 0x28..0x39 (digits, '+', '(' among
+ * them) or 0xEF (lead byte of the full-width forms), or n.
+ */
+function findStart(ptr: usize, n: i32, i: i32): i32 {
+  while (i + 8 <= n) {
+    const x = load<u64>(ptr + <usize>i);
+    const m = rangeMask(x, 0x28, 0x39) | eqMask(x, 0xEF);
+    if (m != 0) return i + <i32>(ctz(m) >> 3);
+    i += 8;
+  }
+  while (i < n) {
+    const b = <u32>load<u8>(ptr + <usize>i);
+    if (b - 0x28 < 0x12 || b == 0xEF) break;
+    i++;
+  }
+  return i;
+}
+
 export function detectPhones(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
-  while (i < n) {
+  while (true) {
+    i = findStart(ptr, n, i);
+    if (i >= n) break;
     const c = pch(ptr, n, i);
     const a = c & 0xFF;
     if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }

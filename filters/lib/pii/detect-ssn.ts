@@ -2,7 +2,7 @@
 // "ssn"/"social security" is near (nine digits alone are too common to report). SSA rules:
 // area not 000/666/900-999, group not 00, serial not 0000.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isWordByte } from "./detect-chars";
+import { at, findDigit, isWordByte } from "./detect-chars";
 import { DigitRun, standsAlone, skipDigits } from "./detect-digits";
 import { ssnValid } from "./validate";
 import { WordList } from "./context";
@@ -17,10 +17,11 @@ const run = new DigitRun();
 export function detectUsSsns(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
-  while (i < n) {
-    if (!isDigit(at(ptr, n, i))) { i++; continue; }
+  while (true) {
+    i = findDigit(ptr, n, i);
+    if (i >= n) break;
     if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
-    run.read(ptr, n, i, " -", 9);
+    run.read(ptr, n, i, 9);
     i = run.end;
     if (run.count != 9 || !standsAlone(ptr, n, run.start, run.end)) continue;
     const g = run.groupCount;

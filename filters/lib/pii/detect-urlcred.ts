@@ -5,7 +5,7 @@
 // Userinfo runs to the LAST `@` before the authority ends, because real passwords contain
 // unescaped `@` ("user:p@ss@host").
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isAlnum, isAlpha, isDigit, isSpace } from "./detect-chars";
+import { at, findByte, isAlnum, isAlpha, isDigit, isSpace } from "./detect-chars";
 import { WordList } from "./context";
 
 const SUB_BASIC = subtypeId("basic_auth");
@@ -22,8 +22,10 @@ const MAX_AUTHORITY = 512;
 export function detectUrlCredentials(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
-  while (i + 2 < n) {
-    if (at(ptr, n, i) != 0x3A || at(ptr, n, i + 1) != 0x2F || at(ptr, n, i + 2) != 0x2F) { i++; continue; }
+  while (true) {
+    i = findByte(ptr, n, i, 0x3A);
+    if (i + 2 >= n) break;
+    if (at(ptr, n, i + 1) != 0x2F || at(ptr, n, i + 2) != 0x2F) { i++; continue; }
     const c = i;
     i += 3;
     // Scheme backwards: a letter then letters, digits, + - .
