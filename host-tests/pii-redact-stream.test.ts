@@ -9,6 +9,7 @@ import type { EnvoyHost } from "./harness/host";
 import { applyVariant, planVariants, prng } from "./replay/split";
 import { closeProbeHosts, trackedHost } from "./support/probe";
 import { recorded } from "./support/budget";
+import { crc32 } from "node:zlib";
 
 const WASM = join(resolve(__dirname, ".."), "dist/pii-redact.wasm");
 afterAll(closeProbeHosts);
@@ -81,6 +82,62 @@ function geminiArrayStream(parts: string[]): Exchange {
   last.candidates[0].content.parts = [{ text: "" }];
   const body = "[" + [...items, last].map((e) => JSON.stringify(e, null, 2)).join("\n,\r\n") + "]";
   return { ...ex, response: { ...ex.response, body: enc.encode(body), chunks: undefined } };
+}
+
+// ---- AWS event-stream (Bedrock ConverseStream) ---------------------------------------------
+interface Frame { headers: Record<string, string>; payload: Uint8Array }
+
+function decodeFrames(b: Uint8Array): Frame[] {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const frames: Frame[] = [];
+  for (let o = 0; o < b.length; ) {
+    const total = dv.getUint32(o);
+    const hlen = dv.getUint32(o + 4);
+    expect(crc32(b.subarray(o, o + 8))).toBe(dv.getUint32(o + 8));
+    expect(crc32(b.subarray(o, o + total - 4))).toBe(dv.getUint32(o + total - 4));
+    const headers: Record<string, string> = {};
+    for (let h = o + 12; h < o + 12 + hlen; ) {
+      const n = b[h];
+      const name = dec.decode(b.subarray(h + 1, h + 1 + n));
+      const len = dv.getUint16(h + 2 + n);
+      headers[name] = dec.decode(b.subarray(h + 4 + n, h + 4 + n + len));
+      h += 4 + n + len;
+    }
+    frames.push({ headers, payload: b.subarray(o + 12 + hlen, o + total - 4) });
+    o += total;
+  }
+  return frames;
+}
+
+function encodeFrame(eventType: string, payload: Uint8Array): Uint8Array {
+  const hs = [[":event-type", eventType], [":content-type", "application/json"], [":message-type", "event"]].map(([k, v]) => {
+    const kb = enc.encode(k), vb = enc.encode(v);
+    const h = new Uint8Array(1 + kb.length + 3 + vb.length);
+    h[0] = kb.length; h.set(kb, 1); h[1 + kb.length] = 7;
+    new DataView(h.buffer).setUint16(2 + kb.length, vb.length); h.set(vb, 4 + kb.length);
+    return h;
+  });
+  const hlen = hs.reduce((n, h) => n + h.length, 0);
+  const total = 12 + hlen + payload.length + 4;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, total); dv.setUint32(4, hlen); dv.setUint32(8, crc32(out.subarray(0, 8)));
+  let o = 12;
+  for (const h of hs) { out.set(h, o); o += h.length; }
+  out.set(payload, o);
+  dv.setUint32(total - 4, crc32(out.subarray(0, total - 4)));
+  return out;
+}
+
+function bedrockStream(parts: string[]): Exchange {
+  const ex = recorded("bedrock/converse-stream-nova");
+  const frames = decodeFrames(ex.response.body);
+  const head = frames.filter((f) => f.headers[":event-type"] === "messageStart");
+  const tail = frames.filter((f) => ["contentBlockStop", "messageStop", "metadata"].includes(f.headers[":event-type"]));
+  const deltas = parts.map((p) => encodeFrame("contentBlockDelta", enc.encode(JSON.stringify({ contentBlockIndex: 0, delta: { text: p }, p: "abc" }))));
+  const frame = (f: Frame) => encodeFrame(f.headers[":event-type"], f.payload);
+  const body = Buffer.concat([...head.map(frame), ...deltas, ...tail.map(frame)]);
+  return { ...ex, response: { ...ex.response, body: new Uint8Array(body), chunks: undefined } };
 }
 
 type Kind = "openai" | "anthropic" | "gemini";
@@ -190,6 +247,20 @@ describe("streamed replies", () => {
       expect(r.downstreamResponse!.headers.find(([k]) => k === "content-encoding"), v.label).toBeUndefined();
       const elements = JSON.parse(dec.decode(r.downstreamResponse!.body));
       expect(elements.map((e: any) => e.candidates[0].content.parts.map((p: any) => p.text).join("")).join(""), v.label).toBe(EXPECTED);
+    }
+  });
+
+  it("Bedrock ConverseStream (AWS event-stream): frames re-encoded with valid CRCs, the same guarantees", async () => {
+    const host = await trackedHost([piiFilter(CONFIG)]);
+    const ex = bedrockStream(pieces(REPLY, 10));
+    const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: 30, seed: 6 }, ex)];
+    for (const v of plan) {
+      const r = await host.exchange(applyVariant(ex, v));
+      const frames = decodeFrames(r.downstreamResponse!.body);
+      const text = frames.filter((f) => f.headers[":event-type"] === "contentBlockDelta").map((f) => JSON.parse(dec.decode(f.payload)).delta.text).join("");
+      expect(text, v.label).toBe(EXPECTED);
+      expect(frames.at(-1)!.headers[":event-type"]).toBe("metadata");
+      expect(JSON.parse(dec.decode(r.filterState["tollgate.pii"])).stream_max_held_bytes).toBeLessThanOrEqual(BOUND);
     }
   });
 

@@ -1,4 +1,5 @@
-// A streamed reply (SSE, NDJSON, or Gemini's JSON array) rewritten event by event. Each event's text parts (lib/pii/
+// A streamed reply (SSE, NDJSON, Gemini's JSON array, Bedrock's AWS event-stream) rewritten
+// event by event. Each event's text parts (lib/pii/
 // text-parts) that continue a channel — a choice's content deltas, a content block's text — go
 // through that channel's StreamRedactor (entities replaced, at most `bound` bytes held back) and
 // then its Restorer (placeholders put back); whole values (snapshots, `.done` repeats) are
@@ -7,7 +8,9 @@
 // content_block_stop, message_delta/stop, finishReason, response.*.done/completed, done:true,
 // [DONE]) — so every event stays well-formed in the provider's own format.
 import { ByteBuffer, indexOfAscii } from "../lib/bytes";
-import { JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { EventStreamFramer, JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { eqAscii } from "../lib/bytes";
+import { writeFrame } from "../lib/providers/cutoff-bedrock";
 import { Findings } from "../lib/pii/findings";
 import { decodePart, JsonRewriter } from "../lib/pii/json-rewrite";
 import { Restorer } from "../lib/pii/restore";
@@ -42,6 +45,11 @@ export class ReplyStream {
   /** Gemini's streamGenerateContent without alt=sse: one JSON array, an element per chunk. */
   private ja: JsonArrayFramer | null = null;
   private elements: i32 = 0;
+  /** Bedrock's AWS event-stream: binary frames with CRCs, re-encoded when their JSON changes. */
+  private es: EventStreamFramer | null = null;
+  /** The current unit as it arrived (event-stream: the whole frame), for passing it on unchanged. */
+  private rawPtr: usize = 0;
+  private rawLen: usize = 0;
   private channels: Channel[] = [];
   private parts: TextParts = new TextParts();
   private flushParts: TextParts = new TextParts();
@@ -62,6 +70,7 @@ export class ReplyStream {
   ) {
     if (framing == BodyFraming.Sse) this.sse = new SseFramer(maxEventBytes);
     else if (framing == BodyFraming.JsonArray) this.ja = new JsonArrayFramer(maxEventBytes);
+    else if (framing == BodyFraming.EventStream) this.es = new EventStreamFramer(maxEventBytes);
     else this.nd = new NdjsonFramer(maxEventBytes);
   }
 
@@ -98,6 +107,25 @@ export class ReplyStream {
       }
       return;
     }
+    const es = this.es;
+    if (es !== null) {
+      if (len > 0) es.push(ptr, len);
+      if (end) es.finish();
+      for (;;) {
+        const r = es.next();
+        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
+        if (r != FRAME_UNIT) { this.badUnits++; continue; }
+        // Exceptions and other non-event frames carry no model text: on as they came.
+        if (!eqAscii(es.messageTypePtr, es.messageTypeLen, "event")) {
+          out.append(es.framePtr, es.frameLen);
+          continue;
+        }
+        this.rawPtr = es.framePtr;
+        this.rawLen = es.frameLen;
+        this.unit(es.payloadPtr, es.payloadLen, es.eventTypePtr, es.eventTypeLen, out);
+      }
+      return;
+    }
     const ja = this.ja;
     if (ja !== null) {
       if (len > 0) ja.push(ptr, len);
@@ -123,11 +151,12 @@ export class ReplyStream {
 
   private unit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     // An event that ends channels gets what they still hold first; text it carries itself is final.
-    const terminal = isTerminal(dptr, dlen);
+    const terminal = isTerminal(dptr, dlen) || (this.es !== null && (eqAscii(eptr, elen, "contentBlockStop") || eqAscii(eptr, elen, "messageStop")));
     if (terminal) this.flushAll(out);
     const parts = this.parts;
     if (findTextParts(this.provider, this.operation, true, dptr, dlen, parts) < 0 || parts.count == 0) {
-      this.emit(dptr, dlen, eptr, elen, out);
+      if (this.es !== null) out.append(this.rawPtr, this.rawLen);
+      else this.emit(dptr, dlen, eptr, elen, out);
       return;
     }
     const policy = this.policy;
@@ -227,6 +256,10 @@ export class ReplyStream {
 
   private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     const crlf = this.crlf == 1;
+    if (this.es !== null) {
+      writeFrame(out, String.UTF8.decodeUnsafe(eptr, elen), dptr, dlen);
+      return;
+    }
     if (this.ja !== null) {
       out.appendByte(this.elements == 0 ? 0x5b : 0x2c);
       eol(out, crlf);

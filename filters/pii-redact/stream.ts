@@ -5,9 +5,10 @@
 //                    whose action is block refuses the request (400 in the provider's shape,
 //                    naming the type, never the value)
 //   response         non-streamed JSON: buffered, entities replaced, placeholders restored.
-//                    SSE, NDJSON and Gemini JSON-array streams: event by event
-//                    (reply-stream.ts), per channel, with a bounded hold-back. AWS event-stream
-//                    passes through unscanned (filter state says so).
+//                    SSE, NDJSON, Gemini JSON-array and Bedrock ConverseStream event-stream:
+//                    event by event (reply-stream.ts), per channel, with a bounded hold-back.
+//                    InvokeModelWithResponseStream (base64-wrapped vendor events) passes through
+//                    unscanned (filter state says so).
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
@@ -38,7 +39,7 @@ export class PiiStream extends HttpContext {
   private policy: PiiPolicy;
   private doc: DocumentRedactor;
   blockedType: i32 = 0;
-  /** A streamed reply in a framing not rewritten (AWS event-stream). */
+  /** A reply not rewritten: InvokeModelWithResponseStream, or an encoding we cannot decode. */
   responseStreamed: bool = false;
   private reply: ReplyStream | null = null;
   /** A compressed reply is decompressed here and sent on uncompressed (content-encoding dropped). */
@@ -127,7 +128,7 @@ export class PiiStream extends HttpContext {
     const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
-    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray) {
+    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray || (framing == BodyFraming.EventStream && this.rec.operation == Operation.ConverseStream)) {
       const c = this.pii.config;
       this.reply = new ReplyStream(this.rec.provider, this.rec.operation, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
       this.removeResponseHeader("content-length");
