@@ -120,3 +120,27 @@ describe("pii-redact on replies", () => {
     expect(JSON.parse(dec.decode(r.filterState["tollgate.pii"])).response).toEqual({ CREDIT_CARD: { mask: 1 } });
   });
 });
+
+describe("bad input", () => {
+  it("random bytes, truncated JSON and deep nesting as bodies never trap; unreadable bodies pass as they are", async () => {
+    const { prng } = await import("./replay/split");
+    const rand = prng(77);
+    const host = await trackedHost([piiFilter({})]);
+    const base = recorded("openai/chat-basic");
+    const bodies: Uint8Array[] = [
+      enc.encode('{"messages":[{"role":"user","content":"mail ann@example.com'),
+      enc.encode("[".repeat(5000)),
+      enc.encode('{"messages":' + "[".repeat(200) + "]".repeat(200) + "}"),
+    ];
+    for (let i = 0; i < 40; i++) bodies.push(Uint8Array.from({ length: 1 + Math.floor(rand() * 2000) }, () => Math.floor(rand() * 256)));
+    for (const body of bodies) {
+      const r = await host.exchange({ ...base, request: { ...base.request, body, chunks: undefined }, response: { ...base.response, body, chunks: undefined } });
+      expect(r.trap).toBeUndefined();
+      expect(Buffer.from(r.upstreamRequest!.body).equals(Buffer.from(body))).toBe(true);
+      expect(Buffer.from(r.downstreamResponse!.body).equals(Buffer.from(body))).toBe(true);
+    }
+    const strict = await trackedHost([piiFilter({ on_bad_input: "reject" })]);
+    const refused = await strict.exchange({ ...base, request: { ...base.request, body: bodies[0], chunks: undefined } });
+    expect(statusOf(refused)).toBe(400);
+  });
+});
