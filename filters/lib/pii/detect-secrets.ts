@@ -3,17 +3,22 @@
 // start a word are considered, each dispatches on its first byte to the few formats that can
 // start there (the prefix table, then the shaped formats), and a match moves the scan past
 // itself. Every matcher reads a bounded number of bytes, so the scan is linear whatever the input.
+// Speed: most word starts are rejected by inline gates (a bit test on the first two bytes for
+// the prefix table, a load or two per shaped format, one read of each name run with a look at
+// the byte after it for assignments) before any matcher is called.
 import { Findings } from "./findings";
-import { byteAt, cls, isWordByte, C_DIGIT, C_HEX, C_LOWER, C_UPPER, C_SPACE } from "./secrets-bytes";
+import {
+  byteAt, cls, B64URL, C_BLANK, C_DASH, C_DIGIT, C_DOT, C_HEX, C_LOWER, C_OP, C_QUOTE, C_UNDER, C_UPPER, C_SPACE, C_TILDE, WORD,
+} from "./secrets-bytes";
 import { familyOf } from "./secrets-family";
-import { matchPrefixed } from "./secrets-prefix";
+import { matchPrefixed, prefixPair } from "./secrets-prefix";
 import { PREFIX_RULES_READY } from "./secrets-prefix-rules";
 import { matchSlackToken, matchSlackWebhook } from "./secrets-slack";
 import { matchJwt } from "./secrets-jwt";
 import { matchPem, resetPem } from "./secrets-pem";
 import { matchAzureSecret, matchDigitLed, matchDiscord, matchSidekiqUrl } from "./secrets-shapes";
 import { matchCurlUser } from "./secrets-curl";
-import { nameEnd, valueAfterName } from "./secrets-assign";
+import { MAX_NAME, NAME, valueAfterNameEnd } from "./secrets-assign";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
 
@@ -45,36 +50,167 @@ function tokenAt(ptr: usize, i: i32, end: i32, out: Findings): i32 {
   return matchAzureSecret(ptr, i, end, out);
 }
 
+// First bytes whose shaped format is told by its first 3-4 bytes ("xox", "eyJ", "http",
+// "----"): [want, mask] per first byte, a little-endian u32 to compare with the masked load at
+// i. Static memory, like secrets-bytes' class table.
+const LEAD: usize = memory.data(256 * 8, 8);
+function lead(b: u32, want: u32, mask: u32): void {
+  store<u32>(LEAD + (<usize>b << 3), want);
+  store<u32>(LEAD + (<usize>b << 3), mask, 4);
+}
+lead(0x78, 0x786f78, 0xffffff); // xox (Slack tokens)
+lead(0x65, 0x4a7965, 0xffffff); // eyJ (JWT)
+lead(0x68, 0x70747468, 0xffffffff); // http (Slack webhooks)
+lead(0x2d, 0x2d2d2d2d, 0xffffffff); // ----- then B (PEM)
+
+// @ts-ignore: decorator
+@inline function byteIs(ptr: usize, k: i32, end: i32, want: u32): bool {
+  return k < end && byteAt(ptr, k) == want;
+}
+
+/**
+ * tokenAt(i) can match (b and b1 are the bytes at i and i + 1, b1 0 past the end): a few loads
+ * that reject almost every word start. Each test is one that every matcher of its branch makes
+ * before accepting: a prefix's first two bytes; "xox", "eyJ", "http", "-----B"; a Discord
+ * token's 24-26 base64url bytes then '.'; a Telegram id's 8-10 digits then ':' or a Facebook
+ * app id's 15-16 digits; the "://" before a Sidekiq URL's credentials; an Azure secret's "Q~"
+ * at i + 4.
+ */
+// @ts-ignore: decorator
+@inline function tokenMayStart(ptr: usize, i: i32, end: i32, b: u32, b1: u32): bool {
+  if (prefixPair(b, b1)) return true;
+  const want = load<u32>(LEAD + (<usize>b << 3));
+  if (want != 0) {
+    if (i + 4 > end || (load<u32>(ptr + <usize>i) & load<u32>(LEAD + (<usize>b << 3), 4)) != want) return false;
+    return b != 0x2d || byteIs(ptr, i + 5, end, 0x42);
+  }
+  if (b == 0x4d || b == 0x4e || b == 0x4f) {
+    return i + 24 < end && (cls(byteAt(ptr, i + 23)) & B64URL) != 0 &&
+      (byteAt(ptr, i + 24) == 0x2e || byteIs(ptr, i + 25, end, 0x2e) || byteIs(ptr, i + 26, end, 0x2e));
+  }
+  const c = cls(b);
+  if ((c & C_DIGIT) != 0) {
+    return i + 8 < end && (cls(byteAt(ptr, i + 7)) & C_DIGIT) != 0 &&
+      (byteAt(ptr, i + 8) == 0x3a || byteIs(ptr, i + 9, end, 0x3a) || byteIs(ptr, i + 10, end, 0x3a) ||
+        (i + 15 < end && (cls(byteAt(ptr, i + 14)) & C_DIGIT) != 0));
+  }
+  if ((c & C_HEX) != 0 && i >= 3 && byteAt(ptr, i - 1) == 0x2f && byteAt(ptr, i - 2) == 0x2f && byteAt(ptr, i - 3) == 0x3a) return true;
+  return i + 37 <= end && byteAt(ptr, i + 5) == 0x7e && byteAt(ptr, i + 4) == 0x51;
+}
+
+/**
+ * valueAfterNameEnd(j) can find an operator: after the name comes a quote, an operator byte, or
+ * a blank then a blank or an operator byte. Prose words ("word word", "word,") stop here.
+ */
+// @ts-ignore: decorator
+@inline function operatorMayFollow(ptr: usize, j: i32, end: i32): bool {
+  if (j >= end) return false;
+  const c = cls(byteAt(ptr, j));
+  if ((c & (C_QUOTE | C_OP)) != 0) return true;
+  return (c & C_BLANK) != 0 && j + 1 < end && (cls(byteAt(ptr, j + 1)) & (C_BLANK | C_OP)) != 0;
+}
+
+/**
+ * The bytes anything here can start with: prefixes (letters and digits), the shaped formats
+ * (letters, digits, '-' of PEM), Azure secrets (word bytes, '~', '.'), curl's '-u' and names.
+ */
+const START: u32 = WORD | C_DASH | C_TILDE | C_DOT;
+
+/** A value start where tokenAt found nothing (it depends on the bytes only: no need to retry). */
+let tokenMissAt: i32 = -1;
+
 export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssignments: bool): void {
   if (!PREFIX_RULES_READY) return;
   const end = <i32>min<usize>(len, <usize>i32.MAX_VALUE);
   resetPem();
+  tokenMissAt = -1;
+  // The assignment gate. A name is a run of NAME bytes; every word start inside one run
+  // ("db.user-password" has three) ends its name at the same byte, so the run's end and what
+  // follows it (an operator and a value, or not) are read once per run, not once per word start:
+  // most runs are prose words with no operator after them, and no name in them is looked at again.
+  let runEnd: i32 = -1;
+  let runValue: i32 = -1; // value start after runEnd's operator, or -1
   let i = 0;
+  // The loop only finds the positions where something can match, with table loads and a few
+  // compares; each one found is handed to wordStartAt (out of line, so the loop stays small).
   while (i < end) {
-    if (i > 0 && isWordByte(byteAt(ptr, i - 1))) {
-      i++;
-      continue;
-    }
+    // i starts a word: it is the first byte, or the byte before is not a word byte.
     const b = byteAt(ptr, i);
     const c = cls(b);
-    if ((c & C_SPACE) != 0) {
+    if ((c & START) == 0) {
+      // Blanks, quotes, brackets, most punctuation and non-ASCII bytes start nothing.
       i++;
       continue;
     }
-    let e = tokenAt(ptr, i, end, out);
-    if (e < 0 && b == 0x2d && i > 0 && (cls(byteAt(ptr, i - 1)) & C_SPACE) != 0) e = matchCurlUser(ptr, i, end, out);
-    if (e < 0 && ((c & (C_LOWER | C_UPPER)) != 0 || b == 0x5f)) e = assignmentAt(ptr, i, end, out, genericAssignments);
-    i = e > i ? e : i + 1;
+    const b1 = i + 1 < end ? byteAt(ptr, i + 1) : 0;
+    const token = tokenMayStart(ptr, i, end, b, b1);
+    let wordEnd = -1;
+    if ((c & (C_LOWER | C_UPPER | C_UNDER)) != 0) {
+      if (i >= runEnd) {
+        // A new run (positions only grow, so each byte is read here once): its word part, then
+        // the dotted/dashed rest.
+        let j = i + 1;
+        while (j < end && (cls(byteAt(ptr, j)) & WORD) != 0) j++;
+        wordEnd = j;
+        while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) j++;
+        runEnd = j;
+        runValue = operatorMayFollow(ptr, j, end) ? valueAfterNameEnd(ptr, j, end) : -1;
+      }
+      // Names of 2..MAX_NAME bytes (a longer one is not read as a name at all).
+      if (token || (runValue >= 0 && runEnd - i >= 2 && runEnd - i <= MAX_NAME)) {
+        i = wordStartAt(ptr, i, end, out, genericAssignments, token, runEnd, runValue);
+        continue;
+      }
+    } else if (token || b == 0x2d) {
+      i = wordStartAt(ptr, i, end, out, genericAssignments, token, runEnd, -1);
+      continue;
+    }
+    if ((c & WORD) != 0) {
+      // The rest of this word, and the byte after it, follow a word byte: no word starts there.
+      if (wordEnd < 0) {
+        wordEnd = i + 1;
+        while (wordEnd < end && (cls(byteAt(ptr, wordEnd)) & WORD) != 0) wordEnd++;
+      }
+      i = wordEnd + 1;
+    } else {
+      i++;
+    }
   }
 }
 
-/** At a name: a secret assigned to it (token formats first, then keyword-gated, then generic). */
-function assignmentAt(ptr: usize, i: i32, end: i32, out: Findings, generic: bool): i32 {
-  const v = valueAfterName(ptr, i, end);
-  if (v < 0) return -1;
-  const ne = nameEnd;
-  let e = tokenAt(ptr, v, end, out);
-  if (e > 0) return e;
+/**
+ * Word start i, where the gates let something through: a token (`token`), curl's '-u', or an
+ * assignment to the name [i, runEnd) of the value at runValue (-1: none). Adds what matches;
+ * returns where the scan goes on.
+ */
+function wordStartAt(ptr: usize, i: i32, end: i32, out: Findings, generic: bool, token: bool, runEnd: i32, runValue: i32): i32 {
+  const b = byteAt(ptr, i);
+  const c = cls(b);
+  let e = token ? tokenAt(ptr, i, end, out) : -1;
+  if (e < 0 && b == 0x2d && i > 0 && (cls(byteAt(ptr, i - 1)) & C_SPACE) != 0) e = matchCurlUser(ptr, i, end, out);
+  if (e < 0 && runValue >= 0 && (c & (C_LOWER | C_UPPER | C_UNDER)) != 0 && runEnd - i >= 2 && runEnd - i <= MAX_NAME) {
+    e = assignmentAt(ptr, i, runEnd, runValue, end, out, generic);
+  }
+  if (e > i) {
+    // Past the match, and past the rest of a word it ends inside of.
+    i = e;
+    while (i < end && (cls(byteAt(ptr, i - 1)) & WORD) != 0) i++;
+    return i;
+  }
+  if ((c & WORD) == 0) return i + 1;
+  i++;
+  while (i < end && (cls(byteAt(ptr, i)) & WORD) != 0) i++;
+  return i + 1;
+}
+
+/** Name [i, ne) assigned the value at v: a secret (token formats first, then keyword-gated, then generic). */
+function assignmentAt(ptr: usize, i: i32, ne: i32, v: i32, end: i32, out: Findings, generic: bool): i32 {
+  let e: i32;
+  if (v != tokenMissAt) {
+    e = tokenAt(ptr, v, end, out);
+    if (e > 0) return e;
+    tokenMissAt = v;
+  }
   e = matchKeywordValue(ptr, i, ne, v, end, out);
   if (e > 0 || !generic) return e;
   return matchGeneric(ptr, i, ne, v, end, out);

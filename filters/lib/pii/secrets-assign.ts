@@ -6,7 +6,8 @@
 import { byteAt, cls, containsCI, hasLitCI, C_LOWER, C_UPPER, WORD, C_DASH, C_DOT } from "./secrets-bytes";
 
 export const MAX_NAME = 80;
-const NAME: u32 = WORD | C_DASH | C_DOT;
+/** Bytes of a name (identifiers, dotted and dashed keys). */
+export const NAME: u32 = WORD | C_DASH | C_DOT;
 
 /** End of the name read by the last valueAfterName (exclusive). */
 export let nameEnd: i32 = 0;
@@ -33,6 +34,15 @@ export function valueAfterName(ptr: usize, i: i32, end: i32): i32 {
   if (j == stop && j < end) return -1;
   if (j - i < 2) return -1;
   nameEnd = j;
+  return valueAfterNameEnd(ptr, j, end);
+}
+
+/**
+ * At j (just past a name): the start of the assigned value, past the operator and an opening
+ * quote, or -1 when no assignment follows. Depends on j only, so every name ending at j (the
+ * word starts of "db.user-password") shares one answer.
+ */
+export function valueAfterNameEnd(ptr: usize, j: i32, end: i32): i32 {
   if (j < end && (byteAt(ptr, j) == 0x22 || byteAt(ptr, j) == 0x27)) j++; // closing quote of a JSON/YAML key
   j = skipBlanks(ptr, j, end);
   let op = 0;
@@ -54,14 +64,15 @@ export function valueAfterName(ptr: usize, i: i32, end: i32): i32 {
 }
 
 /**
- * The name [s, e) mentions `kw` (lower case) as a word part: the keyword is not continued by
+ * The name [s, e) mentions `kw` (lower case, starting with a letter) as a word part: the keyword is not continued by
  * another lower-case letter ("sumo_key", "SumoLogic", "SUMO" but not "sumObj" or "summon").
  * `allowTail` is a continuation that still counts ("logic" for "sumologic").
  */
 export function nameHas(ptr: usize, s: i32, e: i32, kw: string, allowTail: string = ""): bool {
   const n = kw.length;
+  const first = <u32>load<u16>(changetype<usize>(kw)); // a lower-case letter
   for (let i = s; i + n <= e; i++) {
-    if (!hasLitCI(ptr, i, e, kw)) continue;
+    if ((byteAt(ptr, i) | 0x20) != first || !hasLitCI(ptr, i, e, kw)) continue;
     const k = i + n;
     if (k >= e) return true;
     const b = byteAt(ptr, k);

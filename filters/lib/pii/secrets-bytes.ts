@@ -20,13 +20,21 @@ export const C_HEXLOW: u32 = 1024;
 export const C_BECH32U: u32 = 2048;
 /** Bytes that end a token in prose or code: whitespace, quotes, brackets, separators. */
 export const C_SPACE: u32 = 4096;
+/** Assignment operator bytes: ':' '=' '?' '!' '>' (`=`, `:`, `:=`, `?=`, `!=`, `=>`...). */
+export const C_OP: u32 = 8192;
+/** Blanks between a name and its operator: ' ' and tab. */
+export const C_BLANK: u32 = 16384;
+/** Quotes that may close a JSON/YAML key: '"' and '\''. */
+export const C_QUOTE: u32 = 32768;
 
 export const ALNUM: u32 = C_DIGIT | C_LOWER | C_UPPER;
 export const WORD: u32 = ALNUM | C_UNDER;
 export const B64URL: u32 = WORD | C_DASH;
 export const B64: u32 = ALNUM | C_PLUSSLASH;
 
-const table = new StaticArray<u32>(256);
+// Static memory, not a managed array: a GC reference would be spilled to the shadow stack at
+// every use in the scan's loops; a constant address is folded into each load.
+const table: usize = memory.data(256 * 4, 4);
 
 function initTable(): void {
   for (let b = 0; b < 256; b++) {
@@ -43,20 +51,23 @@ function initTable(): void {
     if (b == 0x3d) m |= C_EQ;
     if (b == 0x7e) m |= C_TILDE;
     if (b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d) m |= C_SPACE;
-    unchecked(table[b] = m);
+    if (b == 0x3a || b == 0x3d || b == 0x3f || b == 0x21 || b == 0x3e) m |= C_OP;
+    if (b == 0x20 || b == 0x09) m |= C_BLANK;
+    if (b == 0x22 || b == 0x27) m |= C_QUOTE;
+    store<u32>(table + (<usize>b << 2), m);
   }
   // bech32: every upper-case letter and digit except 1, B, I, O.
   const bech = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
   for (let i = 0; i < bech.length; i++) {
     const b = bech.charCodeAt(i);
-    unchecked(table[b] = table[b] | C_BECH32U);
+    store<u32>(table + (<usize>b << 2), load<u32>(table + (<usize>b << 2)) | C_BECH32U);
   }
 }
 initTable();
 
 // @ts-ignore: decorator
 @inline export function cls(b: u32): u32 {
-  return unchecked(table[b & 0xff]);
+  return load<u32>(table + (<usize>(b & 0xff) << 2));
 }
 
 // @ts-ignore: decorator
@@ -85,7 +96,8 @@ export function runLen(ptr: usize, i: i32, end: i32, mask: u32, cap: i32): i32 {
 export function hasLit(ptr: usize, i: i32, end: i32, lit: string): bool {
   const n = lit.length;
   if (i < 0 || i + n > end) return false;
-  for (let k = 0; k < n; k++) if (byteAt(ptr, i + k) != <u32>lit.charCodeAt(k)) return false;
+  const l = changetype<usize>(lit); // UTF-16 code units, read without bounds checks
+  for (let k = 0; k < n; k++) if (byteAt(ptr, i + k) != <u32>load<u16>(l + (<usize>k << 1))) return false;
   return true;
 }
 
@@ -93,10 +105,11 @@ export function hasLit(ptr: usize, i: i32, end: i32, lit: string): bool {
 export function hasLitCI(ptr: usize, i: i32, end: i32, lit: string): bool {
   const n = lit.length;
   if (i < 0 || i + n > end) return false;
+  const l = changetype<usize>(lit);
   for (let k = 0; k < n; k++) {
     let b = byteAt(ptr, i + k);
     if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-    if (b != <u32>lit.charCodeAt(k)) return false;
+    if (b != <u32>load<u16>(l + (<usize>k << 1))) return false;
   }
   return true;
 }
@@ -104,28 +117,37 @@ export function hasLitCI(ptr: usize, i: i32, end: i32, lit: string): bool {
 /** [s, e) contains `lit` ignoring ASCII case (`lit` in lower case). Callers bound e - s. */
 export function containsCI(ptr: usize, s: i32, e: i32, lit: string): bool {
   const last = e - lit.length;
+  if (last < s) return false;
+  const first = <u32>load<u16>(changetype<usize>(lit));
+  if (first >= 0x61 && first <= 0x7a) {
+    // A lower-case letter: `b | 0x20` equals it exactly when b is that letter in either case.
+    for (let i = s; i <= last; i++) {
+      if ((byteAt(ptr, i) | 0x20) == first && hasLitCI(ptr, i, e, lit)) return true;
+    }
+    return false;
+  }
   for (let i = s; i <= last; i++) if (hasLitCI(ptr, i, e, lit)) return true;
   return false;
 }
 
-const counts = new StaticArray<i32>(256);
+const counts: usize = memory.data(256 * 4, 4);
 
 /** Shannon entropy of [s, e) in bits per byte (0 for empty). */
 export function entropy(ptr: usize, s: i32, e: i32): f64 {
   const n = e - s;
   if (n <= 0) return 0;
   for (let i = s; i < e; i++) {
-    const b = byteAt(ptr, i);
-    unchecked(counts[b] = counts[b] + 1);
+    const a = counts + (<usize>byteAt(ptr, i) << 2);
+    store<i32>(a, load<i32>(a) + 1);
   }
   let h: f64 = 0;
   for (let i = s; i < e; i++) {
-    const b = byteAt(ptr, i);
-    const c = unchecked(counts[b]);
+    const a = counts + (<usize>byteAt(ptr, i) << 2);
+    const c = load<i32>(a);
     if (c == 0) continue;
     const p = <f64>c / <f64>n;
     h -= p * Math.log2(p);
-    unchecked(counts[b] = 0); // each distinct byte counted once, and the table left clean
+    store<i32>(a, 0); // each distinct byte counted once, and the table left clean
   }
   return h;
 }

@@ -40,11 +40,7 @@ function describesSecret(ptr: usize, ns: i32, ne: i32): bool {
 
 /** Name [ns, ne) assigned the value at v; adds a generic finding and returns its end, or -1. */
 export function matchGeneric(ptr: usize, ns: i32, ne: i32, v: i32, end: i32, out: Findings): i32 {
-  const password = nameHas(ptr, ns, ne, "password") || nameHas(ptr, ns, ne, "passwd") || nameHas(ptr, ns, ne, "pwd");
-  const secret = password || nameHas(ptr, ns, ne, "secret") || nameHas(ptr, ns, ne, "token") ||
-    nameHas(ptr, ns, ne, "key") || nameHas(ptr, ns, ne, "apikey") || nameHas(ptr, ns, ne, "auth") ||
-    nameHas(ptr, ns, ne, "credential") || nameHas(ptr, ns, ne, "credentials");
-  if (!secret || describesSecret(ptr, ns, ne)) return -1;
+  // The value first (cheap, and most values are too short for either kind), then the name.
   let s = v;
   if (hasLitCI(ptr, s, end, "bearer ")) s += 7;
   else if (hasLitCI(ptr, s, end, "basic ")) s += 6;
@@ -52,8 +48,14 @@ export function matchGeneric(ptr: usize, ns: i32, ne: i32, v: i32, end: i32, out
   const stop = min<i32>(end, s + MAX_VALUE + 1);
   while (j < stop && valueByte(byteAt(ptr, j))) j++;
   const n = j - s;
+  if (n > MAX_VALUE || n < MIN_PASSWORD) return -1;
+  const password = nameHas(ptr, ns, ne, "password") || nameHas(ptr, ns, ne, "passwd") || nameHas(ptr, ns, ne, "pwd");
+  const secret = password || nameHas(ptr, ns, ne, "secret") || nameHas(ptr, ns, ne, "token") ||
+    nameHas(ptr, ns, ne, "key") || nameHas(ptr, ns, ne, "apikey") || nameHas(ptr, ns, ne, "auth") ||
+    nameHas(ptr, ns, ne, "credential") || nameHas(ptr, ns, ne, "credentials");
+  if (!secret || describesSecret(ptr, ns, ne)) return -1;
   const least = password ? MIN_PASSWORD : MIN_SECRET;
-  if (n > MAX_VALUE || n < least) return -1;
+  if (n < least) return -1;
   if (isPlaceholder(ptr, s, j)) return -1;
   // Two or more dots: a host name or a dotted identifier, not a key.
   let dots = 0;

@@ -20,6 +20,8 @@ const SUB_SIDEKIQ = secretSubtype("sidekiq_secret", "other_service");
 const SUB_DATADOG = secretSubtype("datadog_key", "other_service");
 const SUB_MAILGUN = secretSubtype("mailgun_key", "other_service");
 
+const VALUE14: u32 = WORD | C_DASH | C_EQ | B64;
+
 function wordAt(ptr: usize, j: i32, end: i32): bool {
   return j < end && (cls(byteAt(ptr, j)) & WORD) != 0;
 }
@@ -53,6 +55,10 @@ function add(out: Findings, s: i32, e: i32, sub: i32, score: i32): i32 {
 
 /** Name [ns, ne) assigned the value at v: a keyword-gated format; its end, or -1. */
 export function matchKeywordValue(ptr: usize, ns: i32, ne: i32, v: i32, end: i32, out: Findings): i32 {
+  // Every format below opens with 14+ bytes of VALUE14 (a UUID's "8hex-4hex", the 14-byte Sumo
+  // id, longer alphanumeric/base64/hex keys) or is Sidekiq's "8hex:8hex": anything else (most
+  // assigned values: words, numbers, short strings) is rejected before the name is looked at.
+  if (runLen(ptr, v, end, VALUE14, 13) < 14 && !(v + 8 < end && byteAt(ptr, v + 8) == 0x3a)) return -1;
   const b0 = byteAt(ptr, v);
   let e = -1;
   if ((cls(b0) & C_HEX) != 0) {

@@ -6,7 +6,7 @@ import {
   ALNUM, B64, B64URL, WORD, C_BECH32U, C_DIGIT, C_HEX, C_HEXLOW, C_LOWER, C_UPPER, C_DASH, C_DOT, C_EQ,
 } from "./secrets-bytes";
 import {
-  prefixRule, F_ALLOW_PLACEHOLDER, F_ENDS_AA, F_ENTROPY, F_MIX3, F_NEED_DASH, F_PAD, F_PREV_DELIM,
+  freezePrefixRules, prefixRule, F_ALLOW_PLACEHOLDER, F_ENDS_AA, F_ENTROPY, F_MIX3, F_NEED_DASH, F_PAD, F_PREV_DELIM,
 } from "./secrets-prefix";
 
 const LETTERS: u32 = C_LOWER | C_UPPER;
@@ -148,5 +148,6 @@ function init(): void {
   }
 }
 init();
+freezePrefixRules();
 
 export const PREFIX_RULES_READY = true;

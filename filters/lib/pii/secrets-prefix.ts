@@ -1,9 +1,10 @@
 // The prefix-table engine: formats that announce themselves with a literal prefix ("ghp_",
 // "xoxb-", "AKIA"...) followed by one or more segments of a known alphabet and length. Rules are
-// bucketed by their first byte, so a position costs one array load unless its byte starts some
-// prefix; then the longest prefixes are tried first and the segments are read with capped runs.
+// bucketed by their first byte (longest prefixes first) and flattened at module init into tables
+// keyed by the first two bytes, so a position costs one bit test unless its byte pair starts some
+// prefix; then only that pair's rules are tried and the segments are read with capped runs.
 import {
-  byteAt, classMix, cls, containsCI, entropy, isPlaceholder, runLen, C_EQ, C_SPACE, WORD,
+  byteAt, classMix, cls, containsCI, entropy, isPlaceholder, C_EQ, C_SPACE, WORD,
 } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
@@ -42,6 +43,9 @@ const buckets = new Array<Array<PrefixRule> | null>(256);
 
 /** Declares a prefixed format (module init). Longer prefixes of a bucket are tried first. */
 export function prefixRule(prefix: string, name: string, family: string, score: i32, flags: i32 = 0): PrefixRule {
+  // The scan's gates assume these: a pair of bytes to look up, the first a word byte.
+  assert(prefix.length >= 2 && (cls(prefix.charCodeAt(0)) & WORD) != 0 && !frozen,
+    "prefix rules: 2+ byte prefixes starting with a word byte, declared before freezePrefixRules");
   const r = new PrefixRule(prefix, secretSubtype(name, family), score, flags);
   const b = prefix.charCodeAt(0) & 0xff;
   let list = unchecked(buckets[b]);
@@ -60,6 +64,119 @@ export function prefixRule(prefix: string, name: string, family: string, score: 
   return r;
 }
 
+// ---- the matcher's tables, flattened once at module init (freezePrefixRules) ----------------
+// Every prefix has 2+ bytes, so the rules that can match at i all start with the byte pair at i:
+// a 65536-bit set of the pairs some prefix starts with rejects almost every position with one
+// load. The rules are then grouped by pair (a position only ever tries its pair's group; within
+// a group, the bucket's order: longest prefix first, declaration order on ties), and every rule
+// is plain numbers in flat arrays: prefix bytes, flags, and its segments.
+
+let frozen = false;
+const pairBits: usize = memory.data(2048 * 4, 4); // static: the scan's gate reads it unspilled
+/** Groups of the first byte b: [groupFrom[b], groupFrom[b + 1]). */
+const groupFrom = new StaticArray<i32>(257);
+let groupSecond = new StaticArray<u8>(0);
+let groupRuleFrom = new StaticArray<i32>(0);
+let groupRuleTo = new StaticArray<i32>(0);
+// Rules in group order.
+let rPrefixAt = new StaticArray<i32>(0);
+let rPrefixLen = new StaticArray<i32>(0);
+let rFlags = new StaticArray<i32>(0);
+let rSub = new StaticArray<i32>(0);
+let rScore = new StaticArray<i32>(0);
+let rSegFrom = new StaticArray<i32>(0);
+let rSegTo = new StaticArray<i32>(0);
+let prefixBytes = new StaticArray<u8>(0);
+let sAlpha = new StaticArray<u32>(0);
+let sMin = new StaticArray<i32>(0);
+let sMax = new StaticArray<i32>(0);
+let sSep = new StaticArray<u32>(0);
+
+/** Builds the matcher's tables from the declared rules (once, after the last prefixRule). */
+export function freezePrefixRules(): void {
+  if (frozen) return;
+  frozen = true;
+  let nRules = 0;
+  let nSegs = 0;
+  let nBytes = 0;
+  let nGroups = 0;
+  for (let b = 0; b < 256; b++) {
+    const list = unchecked(buckets[b]);
+    if (list === null) continue;
+    const seen = new StaticArray<bool>(256);
+    for (let k = 0; k < list.length; k++) {
+      const r = unchecked(list[k]);
+      nRules++;
+      nSegs += r.segs.length;
+      nBytes += r.prefix.length;
+      const c = r.prefix.charCodeAt(1) & 0xff;
+      if (!unchecked(seen[c])) { unchecked(seen[c] = true); nGroups++; }
+    }
+  }
+  groupSecond = new StaticArray<u8>(nGroups);
+  groupRuleFrom = new StaticArray<i32>(nGroups);
+  groupRuleTo = new StaticArray<i32>(nGroups);
+  rPrefixAt = new StaticArray<i32>(nRules);
+  rPrefixLen = new StaticArray<i32>(nRules);
+  rFlags = new StaticArray<i32>(nRules);
+  rSub = new StaticArray<i32>(nRules);
+  rScore = new StaticArray<i32>(nRules);
+  rSegFrom = new StaticArray<i32>(nRules);
+  rSegTo = new StaticArray<i32>(nRules);
+  prefixBytes = new StaticArray<u8>(nBytes);
+  sAlpha = new StaticArray<u32>(nSegs);
+  sMin = new StaticArray<i32>(nSegs);
+  sMax = new StaticArray<i32>(nSegs);
+  sSep = new StaticArray<u32>(nSegs);
+  let g = 0;
+  let ri = 0;
+  let si = 0;
+  let bi = 0;
+  for (let b = 0; b < 256; b++) {
+    unchecked(groupFrom[b] = g);
+    const list = unchecked(buckets[b]);
+    if (list === null) continue;
+    const done = new StaticArray<bool>(256);
+    for (let k = 0; k < list.length; k++) {
+      const c = unchecked(list[k]).prefix.charCodeAt(1) & 0xff;
+      if (unchecked(done[c])) continue;
+      unchecked(done[c] = true);
+      const pair = (b << 8) | c;
+      const w = pairBits + (<usize>(pair >>> 5) << 2);
+      store<u32>(w, load<u32>(w) | (1 << (pair & 31)));
+      unchecked(groupSecond[g] = <u8>c);
+      unchecked(groupRuleFrom[g] = ri);
+      // The bucket's rules with this second byte, in bucket order.
+      for (let m = k; m < list.length; m++) {
+        const r = unchecked(list[m]);
+        const p = r.prefix;
+        if ((p.charCodeAt(1) & 0xff) != c) continue;
+        unchecked(rPrefixAt[ri] = bi);
+        unchecked(rPrefixLen[ri] = p.length);
+        for (let q = 0; q < p.length; q++) unchecked(prefixBytes[bi++] = <u8>p.charCodeAt(q));
+        unchecked(rFlags[ri] = r.flags);
+        unchecked(rSub[ri] = r.sub);
+        unchecked(rScore[ri] = r.score);
+        unchecked(rSegFrom[ri] = si);
+        const segs = r.segs;
+        for (let q = 0; q < segs.length; q++) {
+          const sg = unchecked(segs[q]);
+          unchecked(sAlpha[si] = sg.alpha);
+          unchecked(sMin[si] = sg.min);
+          unchecked(sMax[si] = sg.max);
+          unchecked(sSep[si] = sg.sep);
+          si++;
+        }
+        unchecked(rSegTo[ri] = si);
+        ri++;
+      }
+      unchecked(groupRuleTo[g] = ri);
+      g++;
+    }
+  }
+  unchecked(groupFrom[256] = g);
+}
+
 function delimiterBefore(ptr: usize, i: i32): bool {
   if (i == 0) return true;
   const b = byteAt(ptr, i - 1);
@@ -67,27 +184,35 @@ function delimiterBefore(ptr: usize, i: i32): bool {
 }
 
 /** Ends the match at the maximal run: the next byte may not continue a word. */
-function boundaryAfter(ptr: usize, j: i32, end: i32): bool {
+// @ts-ignore: decorator
+@inline function boundaryAfter(ptr: usize, j: i32, end: i32): bool {
   return j >= end || (cls(byteAt(ptr, j)) & WORD) == 0;
 }
 
-function matchRule(r: PrefixRule, ptr: usize, i: i32, end: i32): i32 {
-  const p = r.prefix;
-  const n = p.length;
+/** Rule r (its first two bytes already seen at i) at i: the match's end, or -1. */
+function matchRule(r: i32, ptr: usize, i: i32, end: i32): i32 {
+  const n = unchecked(rPrefixLen[r]);
   if (i + n > end) return -1;
-  for (let k = 1; k < n; k++) if (byteAt(ptr, i + k) != <u32>p.charCodeAt(k)) return -1;
-  const flags = r.flags;
+  const pa = unchecked(rPrefixAt[r]);
+  for (let k = 2; k < n; k++) if (byteAt(ptr, i + k) != <u32>unchecked(prefixBytes[pa + k])) return -1;
+  const flags = unchecked(rFlags[r]);
   if ((flags & F_PREV_DELIM) != 0 && !delimiterBefore(ptr, i)) return -1;
   const bodyStart = i + n;
   let j = bodyStart;
-  const segs = r.segs;
-  for (let s = 0; s < segs.length; s++) {
-    const g = unchecked(segs[s]);
-    const run = runLen(ptr, j, end, g.alpha, g.max);
-    if (run < g.min || run > g.max) return -1;
-    j += run;
-    if (g.sep != 0) {
-      if (j >= end || byteAt(ptr, j) != g.sep) return -1;
+  const segTo = unchecked(rSegTo[r]);
+  for (let s = unchecked(rSegFrom[r]); s < segTo; s++) {
+    const alpha = unchecked(sAlpha[s]);
+    const mx = unchecked(sMax[s]);
+    // The run, capped at max + 1 bytes (longer than the format allows is all that matters).
+    const stop = min<i32>(end, j + mx + 1);
+    let k = j;
+    while (k < stop && (cls(byteAt(ptr, k)) & alpha) != 0) k++;
+    const run = k - j;
+    if (run < unchecked(sMin[s]) || run > mx) return -1;
+    j = k;
+    const sep = unchecked(sSep[s]);
+    if (sep != 0) {
+      if (j >= end || byteAt(ptr, j) != sep) return -1;
       j++;
     }
   }
@@ -111,17 +236,30 @@ function matchRule(r: PrefixRule, ptr: usize, i: i32, end: i32): i32 {
   return j;
 }
 
+/** Some prefix starts with bytes b, b1 (one bit test: the scan's per-position gate). */
+// @ts-ignore: decorator
+@inline export function prefixPair(b: u32, b1: u32): bool {
+  const pair = ((b & 0xff) << 8) | (b1 & 0xff);
+  return (load<u32>(pairBits + (<usize>(pair >>> 5) << 2)) & (1 << (pair & 31))) != 0;
+}
+
 /** Tries every prefixed format at i; on a match adds it and returns its end, else -1. */
 export function matchPrefixed(ptr: usize, i: i32, end: i32, out: Findings): i32 {
-  const list = unchecked(buckets[byteAt(ptr, i)]);
-  if (list === null) return -1;
-  for (let k = 0; k < list.length; k++) {
-    const r = unchecked(list[k]);
-    const e = matchRule(r, ptr, i, end);
-    if (e > i) {
-      out.add(i, e, PiiType.Secret, r.sub, r.score);
-      return e;
+  if (i + 1 >= end || !prefixPair(byteAt(ptr, i), byteAt(ptr, i + 1))) return -1;
+  const b = byteAt(ptr, i);
+  const c = byteAt(ptr, i + 1);
+  const gEnd = unchecked(groupFrom[b + 1]);
+  for (let g = unchecked(groupFrom[b]); g < gEnd; g++) {
+    if (<u32>unchecked(groupSecond[g]) != c) continue;
+    const rEnd = unchecked(groupRuleTo[g]);
+    for (let r = unchecked(groupRuleFrom[g]); r < rEnd; r++) {
+      const e = matchRule(r, ptr, i, end);
+      if (e > i) {
+        out.add(i, e, PiiType.Secret, unchecked(rSub[r]), unchecked(rScore[r]));
+        return e;
+      }
     }
+    return -1;
   }
   return -1;
 }
