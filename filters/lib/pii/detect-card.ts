@@ -4,7 +4,7 @@
 // words ("order", "tracking", "invoice") lower it below the threshold.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, findDigit, isWordByte } from "./detect-chars";
-import { DigitRun, standsAlone, skipDigits } from "./detect-digits";
+import { DigitRun, loneGroup, standsAlone, skipDigits } from "./detect-digits";
 import { Brand, cardBrand, luhnValid } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
 
@@ -27,6 +27,9 @@ export function detectCreditCards(ptr: usize, len: usize, out: Findings): void {
     i = findDigit(ptr, n, i);
     if (i >= n) break;
     if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
+    // Most digit runs are short numbers: one group of fewer than 12 digits is no card.
+    const lone = loneGroup(ptr, n, i);
+    if (lone >= 0 && lone < 12) { i += lone; continue; }
     run.read(ptr, n, i, 19);
     i = run.end;
     const score = cardScore(ptr, n);

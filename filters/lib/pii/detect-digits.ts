@@ -91,6 +91,18 @@ export function standsAlone(ptr: usize, n: i32, s: i32, e: i32): bool {
   return true;
 }
 
+/**
+ * Length of the digit run at i when it is a single group (no space or dash followed by a digit
+ * after it), else -1. Lets callers reject most runs by length before reading them into a
+ * DigitRun; the run then ends at i + the result.
+ */
+export function loneGroup(ptr: usize, n: i32, i: i32): i32 {
+  const j = skipDigits(ptr, n, i);
+  const s = at(ptr, n, j);
+  if ((s == 0x20 || s == 0x2D) && isDigit(at(ptr, n, j + 1))) return -1;
+  return j - i;
+}
+
 /** Skips past the digit/separator run at i (used when a run is rejected). */
 export function skipDigits(ptr: usize, n: i32, i: i32): i32 {
   while (i < n && <u32>load<u8>(ptr + <usize>i) - 0x30 < 10) i++;

@@ -54,6 +54,14 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
     }
     return i + 1;
   }
+  // Cheap shape test first: from a hex byte, a v6 address needs 1-4 hex then ':', a v4 one
+  // 1-3 digits then '.' (parseV6 and parseV4 return 0 otherwise).
+  let h = 0;
+  if (b != 0x3A) {
+    while (h < 5 && isHex(at(ptr, n, i + h))) h++;
+    const q = at(ptr, n, i + h);
+    if (!(q == 0x3A && h <= 4) && !(q == 0x2E && h <= 3)) return skipToken(ptr, n, i);
+  }
   if (p != 0x3A) {
     const e6 = parseV6(ptr, n, i);
     if (e6 > 0) {
@@ -70,7 +78,11 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
       return e;
     }
   }
-  // Skip the rest of this token: nothing inside it starts an address.
+  return skipToken(ptr, n, i);
+}
+
+/** After a failed start at i: skip the rest of this token, nothing inside it starts an address. */
+function skipToken(ptr: usize, n: i32, i: i32): i32 {
   i++;
   while (i < n && isAlnum(at(ptr, n, i))) i++;
   return i;

@@ -41,6 +41,16 @@ let endPos = 0;
 const PHONE_ASCII: u64 = (<u64>0x3FF << 0x30) | (<u64>1 << 0x2B) | (<u64>1 << 0x28) | (<u64>1 << 0x29) |
   (<u64>1 << 0x2D) | (<u64>1 << 0x2E) | (<u64>1 << 0x20);
 
+@inline function isPhoneAscii(b: u32): bool {
+  return b < 0x40 && <bool>((PHONE_ASCII >> <u64>b) & 1);
+}
+
+function digitRunLength(ptr: usize, n: i32, i: i32): i32 {
+  let j = i;
+  while (j < n && <u32>load<u8>(ptr + <usize>j) - 0x30 < 10) j++;
+  return j - i;
+}
+
 /** Normalised phone character at i: low byte = ASCII form, bits 8.. = its UTF-8 width; 0 = none. */
 @inline function pch(ptr: usize, n: i32, i: i32): u32 {
   const b = at(ptr, n, i);
@@ -68,19 +78,19 @@ function pchWide(ptr: usize, n: i32, i: i32, b: u32): u32 {
 }
 
 /**
- * First index ≥ i that may start a number: a byte in 0x28..0x39 (digits, '+', '(' among
- * them) or 0xEF (lead byte of the full-width forms), or n.
+ * First index ≥ i that may start a number: a digit, '+', '(' or 0xEF (lead byte of the
+ * full-width forms), or n.
  */
 function findStart(ptr: usize, n: i32, i: i32): i32 {
   while (i + 8 <= n) {
     const x = load<u64>(ptr + <usize>i);
-    const m = rangeMask(x, 0x28, 0x39) | eqMask(x, 0xEF);
+    const m = rangeMask(x, 0x30, 0x39) | eqMask(x, 0x2B) | eqMask(x, 0x28) | eqMask(x, 0xEF);
     if (m != 0) return i + <i32>(ctz(m) >> 3);
     i += 8;
   }
   while (i < n) {
     const b = <u32>load<u8>(ptr + <usize>i);
-    if (b - 0x28 < 0x12 || b == 0xEF) break;
+    if (b - 0x30 < 10 || b == 0x2B || b == 0x28 || b == 0xEF) break;
     i++;
   }
   return i;
@@ -95,6 +105,19 @@ export function detectPhones(ptr: usize, len: usize, out: Findings): void {
     const c = pch(ptr, n, i);
     const a = c & 0xFF;
     if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
+    if (c == (0x100 | a) && isDigit(a)) {
+      // Most digit runs are short numbers followed by a word or punctuation: fewer than 7
+      // digits, then at most one phone character, then none. readCandidate would stop there
+      // and reject the run, and the scan would go on after its digits.
+      const g = digitRunLength(ptr, n, i);
+      if (g < 7) {
+        const q = at(ptr, n, i + g);
+        if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {
+          i += g;
+          continue;
+        }
+      }
+    }
     if (!startsAlone(ptr, n, i)) {
       // Inside a word or a longer number: skip the rest of this digit run.
       i += c >> 8;

@@ -3,7 +3,7 @@
 // area not 000/666/900-999, group not 00, serial not 0000.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, findDigit, isWordByte } from "./detect-chars";
-import { DigitRun, standsAlone, skipDigits } from "./detect-digits";
+import { DigitRun, loneGroup, standsAlone, skipDigits } from "./detect-digits";
 import { ssnValid } from "./validate";
 import { WordList } from "./context";
 
@@ -21,6 +21,9 @@ export function detectUsSsns(ptr: usize, len: usize, out: Findings): void {
     i = findDigit(ptr, n, i);
     if (i >= n) break;
     if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
+    // Most digit runs are short numbers: one group of other than nine digits is no SSN.
+    const lone = loneGroup(ptr, n, i);
+    if (lone >= 0 && lone != 9) { i += lone; continue; }
     run.read(ptr, n, i, 9);
     i = run.end;
     if (run.count != 9 || !standsAlone(ptr, n, run.start, run.end)) continue;
