@@ -8,10 +8,10 @@
 // the byte after it for assignments) before any matcher is called.
 import { Findings } from "./findings";
 import {
-  byteAt, cls, B64URL, C_BLANK, C_DASH, C_DIGIT, C_DOT, C_HEX, C_LOWER, C_OP, C_QUOTE, C_UNDER, C_UPPER, C_SPACE, C_TILDE, WORD,
+  byteAt, cls, B64URL, C_ASSIGN, C_BLANK, C_CONT, C_DASH, C_DIGIT, C_DOT, C_HEX, C_LOWER, C_OP, C_OPX, C_QUOTE, C_UNDER, C_UPPER, C_SPACE, C_TILDE, WORD,
 } from "./secrets-bytes";
 import { familyOf } from "./secrets-family";
-import { matchPrefixed, prefixPair } from "./secrets-prefix";
+import { matchPrefixed, minPrefixedLen, prefixMayStart } from "./secrets-prefix";
 import { PREFIX_RULES_READY } from "./secrets-prefix-rules";
 import { matchSlackToken, matchSlackWebhook } from "./secrets-slack";
 import { matchJwt } from "./secrets-jwt";
@@ -19,6 +19,7 @@ import { matchPem, resetPem } from "./secrets-pem";
 import { matchAzureSecret, matchDigitLed, matchDiscord, matchSidekiqUrl } from "./secrets-shapes";
 import { matchCurlUser } from "./secrets-curl";
 import { MAX_NAME, NAME, valueAfterNameEnd } from "./secrets-assign";
+import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
 
@@ -73,12 +74,12 @@ lead(0x2d, 0x2d2d2d2d, 0xffffffff); // ----- then B (PEM)
  * that reject almost every word start. Each test is one that every matcher of its branch makes
  * before accepting: a prefix's first two bytes; "xox", "eyJ", "http", "-----B"; a Discord
  * token's 24-26 base64url bytes then '.'; a Telegram id's 8-10 digits then ':' or a Facebook
- * app id's 15-16 digits; the "://" before a Sidekiq URL's credentials; an Azure secret's "Q~"
+ * app id's 15-16 digits then '|' or "%7C"; the "://" before a Sidekiq URL's credentials; an Azure secret's "Q~"
  * at i + 4.
  */
 // @ts-ignore: decorator
 @inline function tokenMayStart(ptr: usize, i: i32, end: i32, b: u32, b1: u32): bool {
-  if (prefixPair(b, b1)) return true;
+  if (prefixMayStart(ptr, i, end, b, b1)) return true;
   const want = load<u32>(LEAD + (<usize>b << 3));
   if (want != 0) {
     if (i + 4 > end || (load<u32>(ptr + <usize>i) & load<u32>(LEAD + (<usize>b << 3), 4)) != want) return false;
@@ -92,11 +93,14 @@ lead(0x2d, 0x2d2d2d2d, 0xffffffff); // ----- then B (PEM)
   if ((c & C_DIGIT) != 0) {
     return i + 8 < end && (cls(byteAt(ptr, i + 7)) & C_DIGIT) != 0 &&
       (byteAt(ptr, i + 8) == 0x3a || byteIs(ptr, i + 9, end, 0x3a) || byteIs(ptr, i + 10, end, 0x3a) ||
-        (i + 15 < end && (cls(byteAt(ptr, i + 14)) & C_DIGIT) != 0));
+        byteIs(ptr, i + 15, end, 0x7c) || byteIs(ptr, i + 16, end, 0x7c) ||
+        byteIs(ptr, i + 15, end, 0x25) || byteIs(ptr, i + 16, end, 0x25));
   }
   if ((c & C_HEX) != 0 && i >= 3 && byteAt(ptr, i - 1) == 0x2f && byteAt(ptr, i - 2) == 0x2f && byteAt(ptr, i - 3) == 0x3a) return true;
   return i + 37 <= end && byteAt(ptr, i + 5) == 0x7e && byteAt(ptr, i + 4) == 0x51;
 }
+
+const C_BLANK_SHIFT: u32 = 14; // C_BLANK == 1 << 14
 
 /**
  * valueAfterNameEnd(j) can find an operator: after the name comes a quote, an operator byte, or
@@ -105,9 +109,36 @@ lead(0x2d, 0x2d2d2d2d, 0xffffffff); // ----- then B (PEM)
 // @ts-ignore: decorator
 @inline function operatorMayFollow(ptr: usize, j: i32, end: i32): bool {
   if (j >= end) return false;
+  // Without branches on the bytes (prose mixes blanks and punctuation after words, which a
+  // branch would mispredict): C_BLANK of the first byte selects the second byte's test.
   const c = cls(byteAt(ptr, j));
-  if ((c & (C_QUOTE | C_OP)) != 0) return true;
-  return (c & C_BLANK) != 0 && j + 1 < end && (cls(byteAt(ptr, j + 1)) & (C_BLANK | C_OP)) != 0;
+  const c1 = cls(byteNear(ptr, j + 1, end));
+  const blank = <u32>0 - ((c >> C_BLANK_SHIFT) & 1); // all ones after a blank
+  return ((c & (C_QUOTE | C_OP)) | (c1 & (C_BLANK | C_OP) & blank)) != 0;
+}
+
+/**
+ * Without generic assignments, a value at v can only be reported as a token (tokenMayStart) or
+ * a keyword-gated format (secrets-keyword), all of which open with 14+ value bytes except
+ * Sidekiq's "8hex:8hex": one or two loads rule most values ("true", "John", 42) out.
+ */
+// @ts-ignore: decorator
+@inline function valueMayMatch(ptr: usize, v: i32, end: i32): bool {
+  const b = byteAt(ptr, v);
+  return (cls(byteNear(ptr, v + 13, end)) & VALUE14) != 0 || byteNear(ptr, v + 8, end) == 0x3a ||
+    tokenMayStart(ptr, v, end, b, v + 1 < end ? byteAt(ptr, v + 1) : 0);
+}
+
+/** The byte at k clamped into [0, end) (end > 0). */
+// @ts-ignore: decorator
+@inline function byteNear(ptr: usize, k: i32, end: i32): u32 {
+  return byteAt(ptr, min<i32>(k, end - 1));
+}
+
+/** curl's "-u"/"--user" after a blank may start at i ('-'), b1 the byte after. */
+// @ts-ignore: decorator
+@inline function curlMayStart(ptr: usize, i: i32, end: i32, b1: u32): bool {
+  return i > 0 && (cls(byteAt(ptr, i - 1)) & C_SPACE) != 0 && (b1 == 0x75 || (b1 == 0x2d && byteNear(ptr, i + 2, end) == 0x75));
 }
 
 /**
@@ -119,63 +150,112 @@ const START: u32 = WORD | C_DASH | C_TILDE | C_DOT;
 /** A value start where tokenAt found nothing (it depends on the bytes only: no need to retry). */
 let tokenMissAt: i32 = -1;
 
+/**
+ * The shortest token tokenAt can match at a word start: the prefixed formats' shortest, or the
+ * shaped formats' (a Slack token, "xoxb-" + 10 bytes, is the shortest of those; PEM blocks start
+ * with '-', a C_CONT byte).
+ */
+let minTokenLen: i32 = 0;
+const MIN_SHAPED_LEN: i32 = 15;
+
+// Per-scan state of the assignment gate. A name is a run of NAME bytes; every word start inside
+// one run ("db.user-password" has three) ends its name at the same byte, so the run's end and
+// what follows it (an operator and a value, or not) are read once per run, not once per word
+// start. Valid for positions in [.., runEnd): positions only grow within a scan.
+let runEnd: i32 = -1;
+/** Value start after runEnd's operator, or -1. */
+let runValue: i32 = -1;
+
 export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssignments: bool): void {
   if (!PREFIX_RULES_READY) return;
+  minTokenLen = min<i32>(MIN_SHAPED_LEN, minPrefixedLen);
   const end = <i32>min<usize>(len, <usize>i32.MAX_VALUE);
+  if (end <= 0) return;
   resetPem();
   tokenMissAt = -1;
-  // The assignment gate. A name is a run of NAME bytes; every word start inside one run
-  // ("db.user-password" has three) ends its name at the same byte, so the run's end and what
-  // follows it (an operator and a value, or not) are read once per run, not once per word start:
-  // most runs are prose words with no operator after them, and no name in them is looked at again.
-  let runEnd: i32 = -1;
-  let runValue: i32 = -1; // value start after runEnd's operator, or -1
+  runEnd = -1;
+  runValue = -1;
+  const minTok = minTokenLen;
   let i = 0;
-  // The loop only finds the positions where something can match, with table loads and a few
-  // compares; each one found is handed to wordStartAt (out of line, so the loop stays small).
+  // The loop reads each word once and looks at the two bytes after it; only the rare word start
+  // where something can begin goes to wordStart (out of line, so this loop stays small). A token
+  // is at least minTok bytes, and one that goes on past its first word part does so with a
+  // C_CONT byte followed by more of it (never a blank); an assignment needs an operator after
+  // the name (operatorMayFollow, on the same two bytes); curl's "-u" and PEM's "-----" start
+  // with '-', a C_CONT byte. Prose words (short, then a blank or punctuation) stop here.
   while (i < end) {
     // i starts a word: it is the first byte, or the byte before is not a word byte.
-    const b = byteAt(ptr, i);
-    const c = cls(b);
+    const c = cls(byteAt(ptr, i));
     if ((c & START) == 0) {
       // Blanks, quotes, brackets, most punctuation and non-ASCII bytes start nothing.
       i++;
       continue;
     }
-    const b1 = i + 1 < end ? byteAt(ptr, i + 1) : 0;
-    const token = tokenMayStart(ptr, i, end, b, b1);
-    let wordEnd = -1;
-    if ((c & (C_LOWER | C_UPPER | C_UNDER)) != 0) {
-      if (i >= runEnd) {
-        // A new run (positions only grow, so each byte is read here once): its word part, then
-        // the dotted/dashed rest.
-        let j = i + 1;
-        while (j < end && (cls(byteAt(ptr, j)) & WORD) != 0) j++;
-        wordEnd = j;
-        while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) j++;
-        runEnd = j;
-        runValue = operatorMayFollow(ptr, j, end) ? valueAfterNameEnd(ptr, j, end) : -1;
-      }
-      // Names of 2..MAX_NAME bytes (a longer one is not read as a name at all).
-      if (token || (runValue >= 0 && runEnd - i >= 2 && runEnd - i <= MAX_NAME)) {
-        i = wordStartAt(ptr, i, end, out, genericAssignments, token, runEnd, runValue);
-        continue;
-      }
-    } else if (token || b == 0x2d) {
-      i = wordStartAt(ptr, i, end, out, genericAssignments, token, runEnd, -1);
+    if ((c & WORD) == 0) {
+      // '-', '~' or '.': a PEM header ("-----B"), curl's "-u"/"--user" after a blank, or an
+      // Azure secret (whose "Q~" is at i + 4). Lines of dashes stop here, one load a dash.
+      const b = byteAt(ptr, i);
+      const b1 = byteAt(ptr, min<i32>(i + 1, end - 1));
+      const may = b == 0x2d
+        ? (b1 == 0x2d && byteAt(ptr, min<i32>(i + 5, end - 1)) == 0x42) || curlMayStart(ptr, i, end, b1)
+        : i + 37 <= end && byteAt(ptr, i + 5) == 0x7e && byteAt(ptr, i + 4) == 0x51;
+      i = may ? wordStart(ptr, i, end, out, genericAssignments, i, c) : i + 1;
       continue;
     }
-    if ((c & WORD) != 0) {
-      // The rest of this word, and the byte after it, follow a word byte: no word starts there.
-      if (wordEnd < 0) {
-        wordEnd = i + 1;
-        while (wordEnd < end && (cls(byteAt(ptr, wordEnd)) & WORD) != 0) wordEnd++;
-      }
-      i = wordEnd + 1;
-    } else {
-      i++;
+    // The word part at i, and the classes of the two bytes after it (loads clamped to the text:
+    // a clamped byte only lets a position through).
+    let w = i + 1;
+    while (w < end && (cls(byteAt(ptr, w)) & WORD) != 0) w++;
+    const a = w < end ? cls(byteAt(ptr, w)) : 0;
+    const a2 = cls(byteAt(ptr, min<i32>(w + 1, end - 1)));
+    const n = w - i;
+    // A token: long enough as one word, or going on with C_CONT then a non-blank (or ending
+    // with that C_CONT byte, when that makes it long enough).
+    const tokenish = <i32>(n >= minTok) | (<i32>((a & C_CONT) != 0) & (<i32>((a2 & C_SPACE) == 0) | <i32>(n + 1 >= minTok)));
+    // An assignment to a name ending at w: operatorMayFollow(w).
+    let assignish = <i32>((a & C_ASSIGN) != 0) | (<i32>((a & C_OPX) != 0) & <i32>((a2 & C_OP) != 0)) |
+      (<i32>((a & (C_QUOTE | C_BLANK)) != 0) & <i32>((a2 & (C_BLANK | C_OP)) != 0));
+    if ((a & (C_DASH | C_DOT)) != 0) {
+      // The name goes on ("db.password", "api-key"), or ends after the '.'/'-' ("x. = 1").
+      const a3 = cls(byteAt(ptr, min<i32>(w + 2, end - 1)));
+      assignish |= <i32>((a2 & (NAME | C_QUOTE | C_OP)) != 0) | (<i32>((a2 & C_BLANK) != 0) & <i32>((a3 & (C_BLANK | C_OP)) != 0));
     }
+    if ((tokenish | assignish) != 0) {
+      i = wordStart(ptr, i, end, out, genericAssignments, w, a);
+      continue;
+    }
+    // The rest of the word, and the byte after it, follow a word byte: no word starts there.
+    i = w + 1;
   }
+}
+
+/**
+ * Word start i that the scan's first gate let through (its word part ends at w, the byte there
+ * of class a): the token gate, the run's assignment gate, curl's; then the matchers. Returns
+ * where the scan goes on.
+ */
+function wordStart(ptr: usize, i: i32, end: i32, out: Findings, generic: bool, w: i32, a: u32): i32 {
+  const b = byteAt(ptr, i);
+  const c = cls(b);
+  const b1 = i + 1 < end ? byteAt(ptr, i + 1) : 0;
+  const token = (w - i >= minTokenLen || ((a & C_CONT) != 0)) && tokenMayStart(ptr, i, end, b, b1);
+  if ((c & (C_LOWER | C_UPPER | C_UNDER)) != 0) {
+    if (i >= runEnd) {
+      // A new run: its word part, then the dotted/dashed rest.
+      let j = w;
+      if ((a & (C_DASH | C_DOT)) != 0) while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) j++;
+      runEnd = j;
+      runValue = operatorMayFollow(ptr, j, end) ? valueAfterNameEnd(ptr, j, end) : -1;
+      if (runValue >= 0 && !generic && !valueMayMatch(ptr, runValue, end)) runValue = -1;
+    }
+    // Names of 2..MAX_NAME bytes (a longer one is not read as a name at all).
+    if (token || (runValue >= 0 && runEnd - i >= 2 && runEnd - i <= MAX_NAME)) {
+      return wordStartAt(ptr, i, end, out, generic, token, runEnd, runValue);
+    }
+  } else if (token || (b == 0x2d && curlMayStart(ptr, i, end, b1))) {
+    return wordStartAt(ptr, i, end, out, generic, token, runEnd, -1);
+  }
+  return (c & WORD) != 0 ? w + 1 : i + 1;
 }
 
 /**
@@ -207,8 +287,11 @@ function wordStartAt(ptr: usize, i: i32, end: i32, out: Findings, generic: bool,
 function assignmentAt(ptr: usize, i: i32, ne: i32, v: i32, end: i32, out: Findings, generic: bool): i32 {
   let e: i32;
   if (v != tokenMissAt) {
-    e = tokenAt(ptr, v, end, out);
-    if (e > 0) return e;
+    const b = byteAt(ptr, v);
+    if (tokenMayStart(ptr, v, end, b, v + 1 < end ? byteAt(ptr, v + 1) : 0)) {
+      e = tokenAt(ptr, v, end, out);
+      if (e > 0) return e;
+    }
     tokenMissAt = v;
   }
   e = matchKeywordValue(ptr, i, ne, v, end, out);

@@ -42,7 +42,8 @@ export function valueAfterName(ptr: usize, i: i32, end: i32): i32 {
  * quote, or -1 when no assignment follows. Depends on j only, so every name ending at j (the
  * word starts of "db.user-password") shares one answer.
  */
-export function valueAfterNameEnd(ptr: usize, j: i32, end: i32): i32 {
+// @ts-ignore: decorator
+@inline export function valueAfterNameEnd(ptr: usize, j: i32, end: i32): i32 {
   if (j < end && (byteAt(ptr, j) == 0x22 || byteAt(ptr, j) == 0x27)) j++; // closing quote of a JSON/YAML key
   j = skipBlanks(ptr, j, end);
   let op = 0;

@@ -26,6 +26,15 @@ export const C_OP: u32 = 8192;
 export const C_BLANK: u32 = 16384;
 /** Quotes that may close a JSON/YAML key: '"' and '\''. */
 export const C_QUOTE: u32 = 32768;
+/**
+ * Bytes a token goes on with after its first word part: '-' '.' '+' '/' '=' '~' '|' '%' ':' '@'
+ * (prefix and segment separators, base64, Azure's '~', "%7C", "://", ids before ':' and '@').
+ */
+export const C_CONT: u32 = 65536;
+/** The operator bytes that assign: ':' and '='. */
+export const C_ASSIGN: u32 = 131072;
+/** The other operator bytes ('?' '!' '>'): they assign only followed by ':' or '='. */
+export const C_OPX: u32 = 262144;
 
 export const ALNUM: u32 = C_DIGIT | C_LOWER | C_UPPER;
 export const WORD: u32 = ALNUM | C_UNDER;
@@ -52,8 +61,12 @@ function initTable(): void {
     if (b == 0x7e) m |= C_TILDE;
     if (b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d) m |= C_SPACE;
     if (b == 0x3a || b == 0x3d || b == 0x3f || b == 0x21 || b == 0x3e) m |= C_OP;
+    if (b == 0x3a || b == 0x3d) m |= C_ASSIGN;
+    if (b == 0x3f || b == 0x21 || b == 0x3e) m |= C_OPX;
     if (b == 0x20 || b == 0x09) m |= C_BLANK;
     if (b == 0x22 || b == 0x27) m |= C_QUOTE;
+    if (b == 0x2d || b == 0x2e || b == 0x2b || b == 0x2f || b == 0x3d || b == 0x7e || b == 0x7c || b == 0x25 ||
+        b == 0x3a || b == 0x40) m |= C_CONT;
     store<u32>(table + (<usize>b << 2), m);
   }
   // bech32: every upper-case letter and digit except 1, B, I, O.

@@ -20,7 +20,7 @@ const SUB_SIDEKIQ = secretSubtype("sidekiq_secret", "other_service");
 const SUB_DATADOG = secretSubtype("datadog_key", "other_service");
 const SUB_MAILGUN = secretSubtype("mailgun_key", "other_service");
 
-const VALUE14: u32 = WORD | C_DASH | C_EQ | B64;
+export const VALUE14: u32 = WORD | C_DASH | C_EQ | B64;
 
 function wordAt(ptr: usize, j: i32, end: i32): bool {
   return j < end && (cls(byteAt(ptr, j)) & WORD) != 0;

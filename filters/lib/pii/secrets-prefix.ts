@@ -72,7 +72,26 @@ export function prefixRule(prefix: string, name: string, family: string, score: 
 // is plain numbers in flat arrays: prefix bytes, flags, and its segments.
 
 let frozen = false;
+/** The shortest prefixed match: prefix, segment minimums and separators ("AP0" + 8 = 11). */
+export let minPrefixedLen: i32 = i32.MAX_VALUE;
 const pairBits: usize = memory.data(2048 * 4, 4); // static: the scan's gate reads it unspilled
+/**
+ * Second gate: 65536 bits hashed from the first three bytes of every prefix (a 2-byte prefix
+ * sets its pair with every third byte). English words share many pairs with prefixes ("li" of
+ * "lin_api_", "wh" of "whsec_"), far fewer triples.
+ */
+const tripleBits: usize = memory.data(2048 * 4, 4);
+
+// @ts-ignore: decorator
+@inline function tripleHash(b: u32, b1: u32, b2: u32): u32 {
+  return ((b * 0x9e3779b1) ^ (b1 * 0x85ebca77) ^ (b2 * 0xc2b2ae3d)) >>> 16;
+}
+
+function setTriple(b: u32, b1: u32, b2: u32): void {
+  const h = tripleHash(b, b1, b2);
+  const w = tripleBits + (<usize>(h >>> 5) << 2);
+  store<u32>(w, load<u32>(w) | (1 << (h & 31)));
+}
 /** Groups of the first byte b: [groupFrom[b], groupFrom[b + 1]). */
 const groupFrom = new StaticArray<i32>(257);
 let groupSecond = new StaticArray<u8>(0);
@@ -151,6 +170,8 @@ export function freezePrefixRules(): void {
         const r = unchecked(list[m]);
         const p = r.prefix;
         if ((p.charCodeAt(1) & 0xff) != c) continue;
+        if (p.length == 2) for (let t: u32 = 0; t < 256; t++) setTriple(b, c, t);
+        else setTriple(b, c, p.charCodeAt(2) & 0xff);
         unchecked(rPrefixAt[ri] = bi);
         unchecked(rPrefixLen[ri] = p.length);
         for (let q = 0; q < p.length; q++) unchecked(prefixBytes[bi++] = <u8>p.charCodeAt(q));
@@ -159,6 +180,9 @@ export function freezePrefixRules(): void {
         unchecked(rScore[ri] = r.score);
         unchecked(rSegFrom[ri] = si);
         const segs = r.segs;
+        let least = p.length;
+        for (let q = 0; q < segs.length; q++) least += unchecked(segs[q]).min + (unchecked(segs[q]).sep != 0 ? 1 : 0);
+        if (least < minPrefixedLen) minPrefixedLen = least;
         for (let q = 0; q < segs.length; q++) {
           const sg = unchecked(segs[q]);
           unchecked(sAlpha[si] = sg.alpha);
@@ -241,6 +265,18 @@ function matchRule(r: i32, ptr: usize, i: i32, end: i32): i32 {
 @inline export function prefixPair(b: u32, b1: u32): bool {
   const pair = ((b & 0xff) << 8) | (b1 & 0xff);
   return (load<u32>(pairBits + (<usize>(pair >>> 5) << 2)) & (1 << (pair & 31))) != 0;
+}
+
+/**
+ * Some prefix may start at i, whose first two bytes are b, b1: the pair's bit, then the hashed
+ * triple's (a third byte past the end reads as 0: only 2-byte prefixes, set for every third
+ * byte, could still fit, and none does without its body).
+ */
+// @ts-ignore: decorator
+@inline export function prefixMayStart(ptr: usize, i: i32, end: i32, b: u32, b1: u32): bool {
+  if (!prefixPair(b, b1)) return false;
+  const h = tripleHash(b & 0xff, b1 & 0xff, i + 2 < end ? byteAt(ptr, i + 2) : 0);
+  return (load<u32>(tripleBits + (<usize>(h >>> 5) << 2)) & (1 << (h & 31))) != 0;
 }
 
 /** Tries every prefixed format at i; on a match adds it and returns its end, else -1. */
