@@ -69,46 +69,44 @@ export function matchKeywordValue(ptr: usize, ns: i32, ne: i32, v: i32, end: i32
       return -1;
     }
   }
-  if (nameHas(ptr, ns, ne, "sonar")) {
-    e = exactAt(ptr, v, end, ALNUM, 40);
-    if (e > 0 && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_SONAR, 80);
+  // Each format: the value's shape first (one run read above serves the alphanumeric ones), then
+  // the name's keyword, which costs a pass over the name.
+  const an = runLen(ptr, v, end, ALNUM, 64);
+  if (an == 40 && !wordAt(ptr, v + 40, end) && nameHas(ptr, ns, ne, "sonar")) {
+    if (!isPlaceholder(ptr, v, v + 40)) return add(out, v, v + 40, SUB_SONAR, 80);
   }
-  if (nameHas(ptr, ns, ne, "sumo", "logic")) {
-    if (b0 == 0x73 && byteAt(ptr, v + 1) == 0x75) {
-      e = exactAt(ptr, v, end, ALNUM, 14);
-      if (e > 0 && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_SUMO_ID, 80);
-    }
-    e = exactAt(ptr, v, end, ALNUM, 64);
-    if (e > 0 && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_SUMO_KEY, 80);
+  const sumoId = an == 14 && b0 == 0x73 && byteAt(ptr, v + 1) == 0x75 && !wordAt(ptr, v + 14, end);
+  const sumoKey = an == 64 && !wordAt(ptr, v + 64, end);
+  if ((sumoId || sumoKey) && nameHas(ptr, ns, ne, "sumo", "logic")) {
+    if (sumoId && !isPlaceholder(ptr, v, v + 14)) return add(out, v, v + 14, SUB_SUMO_ID, 80);
+    if (sumoKey && !isPlaceholder(ptr, v, v + 64)) return add(out, v, v + 64, SUB_SUMO_KEY, 80);
   }
-  if (nameHas(ptr, ns, ne, "atlassian") || nameHas(ptr, ns, ne, "jira") || nameHas(ptr, ns, ne, "confluence")) {
-    e = exactAt(ptr, v, end, ALNUM, 24);
-    if (e > 0 && !isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.0) return add(out, v, e, SUB_ATLASSIAN, 75);
+  if (an == 24 && !wordAt(ptr, v + 24, end) &&
+      (nameHas(ptr, ns, ne, "atlassian") || nameHas(ptr, ns, ne, "jira") || nameHas(ptr, ns, ne, "confluence"))) {
+    if (!isPlaceholder(ptr, v, v + 24) && entropy(ptr, v, v + 24) >= 3.0) return add(out, v, v + 24, SUB_ATLASSIAN, 75);
   }
-  if (nameHas(ptr, ns, ne, "okta") && b0 == 0x30 && byteAt(ptr, v + 1) == 0x30) {
+  if (b0 == 0x30 && byteAt(ptr, v + 1) == 0x30) {
     e = exactAt(ptr, v, end, WORD | C_DASH | C_EQ, 42);
-    if (e > 0 && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_OKTA, 80);
+    if (e > 0 && nameHas(ptr, ns, ne, "okta") && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_OKTA, 80);
   }
-  if ((nameHas(ptr, ns, ne, "aws") && nameContains(ptr, ns, ne, "secret")) ||
-      nameContains(ptr, ns, ne, "secret_access_key") || nameContains(ptr, ns, ne, "secretaccesskey")) {
-    e = exactAt(ptr, v, end, B64, 40);
-    if (e > 0 && !isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.5) return add(out, v, e, SUB_AWS_SECRET, 85);
+  e = exactAt(ptr, v, end, B64, 40);
+  if (e > 0 && ((nameHas(ptr, ns, ne, "aws") && nameContains(ptr, ns, ne, "secret")) ||
+      nameContains(ptr, ns, ne, "secret_access_key") || nameContains(ptr, ns, ne, "secretaccesskey"))) {
+    if (!isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.5) return add(out, v, e, SUB_AWS_SECRET, 85);
   }
-  if (nameContains(ptr, ns, ne, "contribsys")) {
-    if (runLen(ptr, v, end, C_HEX, 8) == 8 && v + 17 <= end && byteAt(ptr, v + 8) == 0x3a) {
-      e = exactAt(ptr, v + 9, end, C_HEX, 8);
-      if (e > 0) return add(out, v, e, SUB_SIDEKIQ, 85);
-    }
+  if (runLen(ptr, v, end, C_HEX, 8) == 8 && v + 17 <= end && byteAt(ptr, v + 8) == 0x3a) {
+    e = exactAt(ptr, v + 9, end, C_HEX, 8);
+    if (e > 0 && nameContains(ptr, ns, ne, "contribsys")) return add(out, v, e, SUB_SIDEKIQ, 85);
   }
-  if (nameHas(ptr, ns, ne, "datadog")) {
-    e = exactAt(ptr, v, end, C_HEX, 40);
-    if (e < 0) e = exactAt(ptr, v, end, C_HEX, 32);
-    if (e > 0 && !isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.0) return add(out, v, e, SUB_DATADOG, 75);
+  e = exactAt(ptr, v, end, C_HEX, 40);
+  if (e < 0) e = exactAt(ptr, v, end, C_HEX, 32);
+  if (e > 0 && nameHas(ptr, ns, ne, "datadog")) {
+    if (!isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.0) return add(out, v, e, SUB_DATADOG, 75);
   }
-  if (nameHas(ptr, ns, ne, "mailgun")) {
-    e = exactAt(ptr, v, end, C_HEX | C_DASH, 50);
-    if (e < 0) e = exactAt(ptr, v, end, C_HEX, 32);
-    if (e > 0 && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_MAILGUN, 75);
+  e = exactAt(ptr, v, end, C_HEX | C_DASH, 50);
+  if (e < 0) e = exactAt(ptr, v, end, C_HEX, 32);
+  if (e > 0 && nameHas(ptr, ns, ne, "mailgun")) {
+    if (!isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_MAILGUN, 75);
   }
   return -1;
 }

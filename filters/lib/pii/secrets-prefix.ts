@@ -246,9 +246,12 @@ function matchRule(r: i32, ptr: usize, i: i32, end: i32): i32 {
     while (j < end && pads < 3 && (cls(byteAt(ptr, j)) & C_EQ) != 0) { j++; pads++; }
   }
   if (!boundaryAfter(ptr, j, end)) return -1;
-  if ((flags & F_ALLOW_PLACEHOLDER) == 0 && isPlaceholder(ptr, bodyStart, bodyEnd)) return -1;
-  // Documentation keys say so (AWS's AKIAIOSFODNN7EXAMPLE), even where stand-ins are allowed.
-  if (containsCI(ptr, bodyStart, bodyEnd, "example")) return -1;
+  if ((flags & F_ALLOW_PLACEHOLDER) == 0) {
+    if (isPlaceholder(ptr, bodyStart, bodyEnd)) return -1; // (which includes "example")
+  } else if (containsCI(ptr, bodyStart, bodyEnd, "example")) {
+    // Documentation keys say so (AWS's AKIAIOSFODNN7EXAMPLE), even where stand-ins are allowed.
+    return -1;
+  }
   if ((flags & F_MIX3) != 0 && classMix(ptr, bodyStart, bodyEnd) < 3) return -1;
   if ((flags & F_ENDS_AA) != 0 && (byteAt(ptr, bodyEnd - 1) != 0x41 || byteAt(ptr, bodyEnd - 2) != 0x41)) return -1;
   if ((flags & F_NEED_DASH) != 0) {
