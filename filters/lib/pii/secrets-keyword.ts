@@ -2,7 +2,7 @@
 // carries the service's keyword: UUID-shaped keys (Heroku, Snyk), fixed-length alphanumerics
 // (Sonar, Sumo Logic, Atlassian, Okta), AWS secret access keys and Sidekiq credentials.
 import {
-  byteAt, cls, entropy, isPlaceholder, runLen, ALNUM, B64, C_HEX, C_DASH, C_EQ, WORD,
+  byteAt, cls, entropy, isPlaceholder, runLen, ALNUM, B64, C_HEX, C_DASH, C_EQ, C_PLUSSLASH, WORD,
 } from "./secrets-bytes";
 import { nameContains, nameHas } from "./secrets-assign";
 import { secretSubtype } from "./secrets-family";
@@ -89,7 +89,11 @@ export function matchKeywordValue(ptr: usize, ns: i32, ne: i32, v: i32, end: i32
     e = exactAt(ptr, v, end, WORD | C_DASH | C_EQ, 42);
     if (e > 0 && nameHas(ptr, ns, ne, "okta") && !isPlaceholder(ptr, v, e)) return add(out, v, e, SUB_OKTA, 80);
   }
-  e = exactAt(ptr, v, end, B64, 40);
+  // The formats below read other alphabets, but their runs start with the alphanumeric one:
+  // each needs the run to end at its length, or at a byte of its wider alphabet.
+  const next = v + an < end ? byteAt(ptr, v + an) : 0;
+  if (an != 40 && (cls(next) & C_PLUSSLASH) == 0 && an != 8 && an != 32 && an != 50 && next != 0x2d) return -1;
+  e = an == 40 || (cls(next) & C_PLUSSLASH) != 0 ? exactAt(ptr, v, end, B64, 40) : -1;
   if (e > 0 && ((nameHas(ptr, ns, ne, "aws") && nameContains(ptr, ns, ne, "secret")) ||
       nameContains(ptr, ns, ne, "secret_access_key") || nameContains(ptr, ns, ne, "secretaccesskey"))) {
     if (!isPlaceholder(ptr, v, e) && entropy(ptr, v, e) >= 3.5) return add(out, v, e, SUB_AWS_SECRET, 85);
