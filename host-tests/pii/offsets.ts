@@ -17,7 +17,8 @@ export function byteToUtf16Table(text: string): Uint32Array {
       n = 4;
       units = 2;
     } else n = 3;
-    table.fill(i, b, b + n);
+    // Plain stores: a fill() call per character costs more than the character.
+    for (let k = 0; k < n; k++) table[b + k] = i;
     b += n;
     i += units - 1;
   }

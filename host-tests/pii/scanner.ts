@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { byteToUtf16Table, toUtf16Range, utf8Length } from "./offsets";
+import { byteToUtf16Table, toUtf16Range } from "./offsets";
 
 export const PII_WASM = join(dirname(fileURLToPath(import.meta.url)), "../../dist/pii-redact.wasm");
 
@@ -126,14 +126,16 @@ class WasmPiiScanner implements PiiScanner {
   }
 
   scan(text: string): Entity[] {
-    const n = utf8Length(text);
-    const ptr = this.input(n, (v) => encoder.encodeInto(text, v));
+    // Encoded straight into wasm memory with room for the worst case (3 bytes per UTF-16 unit).
+    let n = 0;
+    const ptr = this.input(text.length * 3, (v) => (n = encoder.encodeInto(text, v).written));
     const count = this.x.pii_scan(ptr, n);
     if (count === 0) return [];
-    const table = byteToUtf16Table(text);
+    // ASCII text (bytes = units) needs no offset table: byte offsets are string indices.
+    const table = n === text.length ? null : byteToUtf16Table(text);
     const out: Entity[] = [];
     for (let i = 0; i < count; i++) {
-      const [start, end] = toUtf16Range(table, this.x.pii_start(i), this.x.pii_end(i));
+      const [start, end] = table === null ? [this.x.pii_start(i), this.x.pii_end(i)] : toUtf16Range(table, this.x.pii_start(i), this.x.pii_end(i));
       const sub = this.x.pii_subtype(i);
       const e: Entity = {
         start,
