@@ -1,8 +1,7 @@
 // filters/lib/crypto against node:crypto: SHA-256 on every length around the block and padding
 // boundaries, fed whole and in odd pieces, and HMAC-SHA256 with short, block-sized and long keys.
 import { createHash, createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { loadTestWasm } from "./support/test-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { prng } from "./replay/split";
 
@@ -17,12 +16,7 @@ interface Exports {
 
 let x: Exports;
 beforeAll(async () => {
-  const mod = await WebAssembly.compile(readFileSync(resolve(__dirname, "../dist/crypto.wasm")));
-  const stub = new Proxy({}, { get: () => () => 0 });
-  const imports: WebAssembly.Imports = {};
-  for (const imp of WebAssembly.Module.imports(mod)) (imports[imp.module] ??= {} as any)[imp.name] = (stub as any)[imp.name];
-  x = (await WebAssembly.instantiate(mod, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("crypto");
 });
 
 function put(bytes: Uint8Array): number {

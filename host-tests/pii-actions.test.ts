@@ -1,8 +1,7 @@
 // The PII actions on their own: redact, mask, keyed pseudonyms, placeholders, and putting the
 // originals back into a reply however it is split.
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { loadTestWasm } from "./support/test-wasm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { prng } from "./replay/split";
 
@@ -31,11 +30,7 @@ const dec = new TextDecoder();
 let x: Exports;
 
 beforeAll(async () => {
-  const mod = await WebAssembly.compile(readFileSync(resolve(__dirname, "../dist/pii-actions.wasm")));
-  const imports: WebAssembly.Imports = {};
-  for (const imp of WebAssembly.Module.imports(mod)) (imports[imp.module] ??= {} as any)[imp.name] = () => 0;
-  x = (await WebAssembly.instantiate(mod, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("pii-actions");
 });
 
 beforeEach(() => {

@@ -10,11 +10,9 @@
 // - JS gets the `u` flag so classes and `.` take whole code points, as ours do on UTF-8.
 // Word lists are checked against a naive reference that tries every word at every offset.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { prng } from "./replay/split";
+import { loadTestWasm, withBytesIn } from "./support/test-wasm";
 
-const WASM = resolve(__dirname, "../dist/pii-regex.wasm");
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -38,23 +36,11 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 beforeAll(async () => {
-  const module = await WebAssembly.compile(readFileSync(WASM));
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === "function") (imports[imp.module] ??= {})[imp.name] = () => 0;
-  }
-  x = (await WebAssembly.instantiate(module, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("pii-regex");
 });
 
 function withBytes<T>(bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
-  const ptr = x.rx_alloc(bytes.length);
-  new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
-  try {
-    return f(ptr, bytes.length);
-  } finally {
-    x.rx_free(ptr);
-  }
+  return withBytesIn(x, x.rx_alloc, x.rx_free, bytes, f);
 }
 
 const outText = () => dec.decode(new Uint8Array(x.memory.buffer, x.rx_out_ptr(), x.rx_out_len()));

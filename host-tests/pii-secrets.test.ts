@@ -7,8 +7,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { prng } from "./replay/split";
+import { loadTestWasm, withBytesIn } from "./support/test-wasm";
 
-const WASM = resolve(__dirname, "../dist/pii-secrets.wasm");
 const DEV = resolve(__dirname, "pii/data/pii-dev.jsonl");
 const RECORDINGS = resolve(__dirname, "recordings");
 
@@ -29,23 +29,11 @@ interface Finding { start: number; end: number; type: number; score: number; sub
 let x: Exports;
 
 beforeAll(async () => {
-  const module = await WebAssembly.compile(readFileSync(WASM));
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === "function") (imports[imp.module] ??= {})[imp.name] = () => 0;
-  }
-  x = (await WebAssembly.instantiate(module, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("pii-secrets");
 });
 
 function withBytes<T>(bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
-  const ptr = x.ps_alloc(bytes.length);
-  new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
-  try {
-    return f(ptr, bytes.length);
-  } finally {
-    x.ps_free(ptr);
-  }
+  return withBytesIn(x, x.ps_alloc, x.ps_free, bytes, f);
 }
 
 function scanBytes(bytes: Uint8Array, generic = false): Finding[] {

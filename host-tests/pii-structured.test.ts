@@ -8,8 +8,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { loadTestWasm, withBytesIn } from "./support/test-wasm";
 
-const WASM = resolve(__dirname, "../dist/pii-detect.wasm");
 const DEV = resolve(__dirname, "pii/data/pii-dev.jsonl");
 
 const TYPES = ["EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS"] as const;
@@ -35,23 +35,11 @@ interface Entity { start: number; end: number; type: string; subtype: string; sc
 let x: Exports;
 
 beforeAll(async () => {
-  const module = await WebAssembly.compile(readFileSync(WASM));
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === "function") (imports[imp.module] ??= {})[imp.name] = () => 0;
-  }
-  x = (await WebAssembly.instantiate(module, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("pii-detect");
 });
 
 function withBytes<T>(bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
-  const ptr = x.pd_alloc(bytes.length);
-  new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
-  try {
-    return f(ptr, bytes.length);
-  } finally {
-    x.pd_free(ptr);
-  }
+  return withBytesIn(x, x.pd_alloc, x.pd_free, bytes, f);
 }
 
 /** UTF-16 index of every UTF-8 byte offset of `text` (length bytes + 1). */

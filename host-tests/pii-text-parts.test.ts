@@ -4,14 +4,12 @@
 // field equal; escapes, surrogates and invalid UTF-8 survive; random bytes never trap.
 // dist/pii-text.wasm is filters/testing/pii-text.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { prng } from "./replay/split";
 import { index, bytesOf, recogniseEntry, type IndexEntry } from "./support/recordings-index";
 import { sseEvents, jsonArrayElements, eventStreamFrames } from "./support/usage-oracle";
 import { textPartsOracle, withReplaced, channelOf, KIND } from "./support/text-parts-oracle";
+import { loadTestWasm } from "./support/test-wasm";
 
-const WASM = resolve(__dirname, "../dist/pii-text.wasm");
 
 // Codes of filters/lib/providers/types.ts, in enum order.
 const PROVIDERS = [
@@ -49,13 +47,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 beforeAll(async () => {
-  const module = await WebAssembly.compile(readFileSync(WASM));
-  const imports: Record<string, Record<string, () => number>> = {};
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === "function") (imports[imp.module] ??= {})[imp.name] = () => 0;
-  }
-  x = (await WebAssembly.instantiate(module, imports)).exports as unknown as Exports;
-  x._initialize();
+  x = await loadTestWasm<Exports>("pii-text");
 });
 
 function put(bytes: Uint8Array): number {
