@@ -32,6 +32,8 @@ class EventStreamAt extends EventStreamFramer { get at(): usize { return this.po
 class JsonArrayAt extends JsonArrayFramer { get at(): usize { return this.pos; } }
 
 const F_NONE = 0, F_SSE = 1, F_NDJSON = 2, F_EVENTSTREAM = 3, F_ARRAY = 4;
+/** nextUnit(): a unit that carries no output (an event-stream exception frame). */
+const UNIT_SKIP: i32 = 100;
 
 export class StreamCutter {
   readonly supported: bool;
@@ -49,6 +51,13 @@ export class StreamCutter {
   private cut: bool = false;
   private owesLf: bool = false;
   private terminal: ByteBuffer | null = null;
+  // The unit nextUnit() returned: its JSON, its SSE event name or event-stream event type, and
+  // the offset in the current chunk where it ends.
+  private unitPtr: usize = 0;
+  private unitLen: usize = 0;
+  private unitEventPtr: usize = 0;
+  private unitEventLen: usize = 0;
+  private unitEnd: usize = 0;
   /** Units that broke their framing (over maxEventBytes, bad CRC, malformed). */
   badUnits: u32 = 0;
 
@@ -102,12 +111,28 @@ export class StreamCutter {
    */
   push(ptr: usize, len: usize, allowance: i64): isize {
     if (!this.supported || len == 0) return this.cut ? 0 : CUT_NOT_YET;
+    if (!this.feed(ptr, len)) return CUT_NOT_YET;
     const limit = max<i64>(allowance, 0);
-    const kind = this.kind;
-    if (kind == F_SSE) return this.pushSse(ptr, len, limit);
-    if (kind == F_NDJSON) return this.pushNdjson(ptr, len, limit);
-    if (kind == F_EVENTSTREAM) return this.pushEventStream(ptr, len, limit);
-    return this.pushArray(ptr, len, limit);
+    const d = this.dialect!;
+    // Every unit the chunk completes is read, also after a cut: the rest still streams in (and
+    // is billed), so it is counted, and nothing more is emitted.
+    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
+    while (true) {
+      const r = this.nextUnit();
+      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
+      if (r == UNIT_SKIP) continue;
+      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      // `data: [DONE]` and other non-JSON data simply match nothing.
+      d.unit(this.unitPtr, this.unitLen, this.unitEventPtr, this.unitEventLen);
+      if (cutAt >= 0 || !this.crossed(limit)) continue;
+      const at = this.unitEnd;
+      // SSE: a CRLF blank line dispatches at its CR; its LF may be in the next chunk, so the
+      // terminal supplies it (parsers that split on "\r\n\r\n", as Google's does, need it).
+      this.owesLf = this.kind == F_SSE && at > 0 && load<u8>(ptr + at - 1) == 0x0D;
+      this.saveTerminal();
+      cutAt = <isize>at;
+    }
+    return cutAt;
   }
 
   /** Appends the bytes that end the stream (nothing when unsupported). */
@@ -137,98 +162,63 @@ export class StreamCutter {
     this.terminal = t;
   }
 
-  // Each loop reads every unit the chunk completes, also after a cut (to count what the
-  // provider still sends and bills).
-  private pushSse(ptr: usize, len: usize, limit: i64): isize {
-    const f = this.sse!;
-    const d = this.dialect!;
-    f.push(ptr, len);
-    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
-    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
-    while (true) {
-      const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
-      if (r != FRAME_UNIT) { this.badUnits++; continue; }
-      // `data: [DONE]` and other non-JSON data simply match nothing.
-      d.unit(f.dataPtr, f.dataLenOut, f.eventPtr, f.eventLen);
-      if (cutAt < 0 && this.crossed(limit)) {
-        // A CRLF blank line dispatches at its CR; its LF may be in the next chunk, so the
-        // terminal supplies it (parsers that split on "\r\n\r\n", as Google's does, need it).
-        const at = f.at;
-        this.owesLf = at > 0 && load<u8>(ptr + at - 1) == 0x0D;
-        this.saveTerminal();
-        cutAt = <isize>at;
+  /** Hands the chunk to the framer; false when the stream turned out not to be cuttable. */
+  private feed(ptr: usize, len: usize): bool {
+    const kind = this.kind;
+    if (kind == F_SSE) this.sse!.push(ptr, len);
+    else if (kind == F_NDJSON) this.nd!.push(ptr, len);
+    else if (kind == F_EVENTSTREAM) this.es!.push(ptr, len);
+    else {
+      if (!this.arrayChecked) {
+        let i: usize = 0;
+        while (i < len && isAsciiSpace(load<u8>(ptr + i))) i++;
+        if (i == len) return false;
+        this.arrayChecked = true;
+        // A lone object (an error) has no array to continue: never cut it.
+        if (load<u8>(ptr + i) != 0x5B) { this.kind = F_NONE; this.ja = null; }
       }
+      const f = this.ja;
+      if (f === null) return false;
+      f.push(ptr, len);
     }
-    return cutAt;
+    return true;
   }
 
-  private pushNdjson(ptr: usize, len: usize, limit: i64): isize {
-    const f = this.nd!;
-    const d = this.dialect!;
-    f.push(ptr, len);
-    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
-    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
-    while (true) {
+  /** The next unit of the framer: its JSON (and SSE event / event-stream type) in unit* fields. */
+  private nextUnit(): i32 {
+    const kind = this.kind;
+    if (kind == F_SSE) {
+      const f = this.sse!;
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
-      if (r != FRAME_UNIT) { this.badUnits++; continue; }
-      d.unit(f.linePtr, f.lineLen, 0, 0);
-      if (cutAt < 0 && this.crossed(limit)) {
-        this.saveTerminal();
-        cutAt = <isize>f.at;
-      }
+      if (r == FRAME_UNIT) this.setUnit(f.dataPtr, f.dataLenOut, f.eventPtr, f.eventLen, f.at);
+      return r;
     }
-    return cutAt;
-  }
-
-  private pushEventStream(ptr: usize, len: usize, limit: i64): isize {
-    const f = this.es!;
-    const d = this.dialect!;
-    f.push(ptr, len);
-    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
-    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
-    while (true) {
+    if (kind == F_NDJSON) {
+      const f = this.nd!;
       const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
-      if (r != FRAME_UNIT) { this.badUnits++; continue; }
+      if (r == FRAME_UNIT) this.setUnit(f.linePtr, f.lineLen, 0, 0, f.at);
+      return r;
+    }
+    if (kind == F_EVENTSTREAM) {
+      const f = this.es!;
+      const r = f.next();
       // Exceptions are frames too; only events carry output.
-      if (!eqAscii(f.messageTypePtr, f.messageTypeLen, "event")) continue;
-      d.unit(f.payloadPtr, f.payloadLen, f.eventTypePtr, f.eventTypeLen);
-      if (cutAt < 0 && this.crossed(limit)) {
-        this.saveTerminal();
-        cutAt = <isize>f.at;
-      }
+      if (r == FRAME_UNIT && !eqAscii(f.messageTypePtr, f.messageTypeLen, "event")) return UNIT_SKIP;
+      if (r == FRAME_UNIT) this.setUnit(f.payloadPtr, f.payloadLen, f.eventTypePtr, f.eventTypeLen, f.at);
+      return r;
     }
-    return cutAt;
+    const f = this.ja!;
+    const r = f.next();
+    if (r == FRAME_UNIT) this.setUnit(f.elementPtr, f.elementLen, 0, 0, f.at);
+    return r;
   }
 
-  private pushArray(ptr: usize, len: usize, limit: i64): isize {
-    if (!this.arrayChecked) {
-      let i: usize = 0;
-      while (i < len && isAsciiSpace(load<u8>(ptr + i))) i++;
-      if (i == len) return CUT_NOT_YET;
-      this.arrayChecked = true;
-      // A lone object (an error) has no array to continue: never cut it.
-      if (load<u8>(ptr + i) != 0x5B) { this.kind = F_NONE; this.ja = null; }
-    }
-    const f = this.ja;
-    if (f === null) return CUT_NOT_YET;
-    const d = this.dialect!;
-    f.push(ptr, len);
-    // After the cut the rest still streams in (and is billed): keep counting it, emit nothing.
-    let cutAt: isize = this.cut ? 0 : CUT_NOT_YET;
-    while (true) {
-      const r = f.next();
-      if (r == FRAME_NEED_MORE || r == FRAME_END) return cutAt;
-      if (r != FRAME_UNIT) { this.badUnits++; continue; }
-      d.unit(f.elementPtr, f.elementLen, 0, 0);
-      if (cutAt < 0 && this.crossed(limit)) {
-        this.saveTerminal();
-        cutAt = <isize>f.at;
-      }
-    }
-    return cutAt;
+  private setUnit(ptr: usize, len: usize, eventPtr: usize, eventLen: usize, end: usize): void {
+    this.unitPtr = ptr;
+    this.unitLen = len;
+    this.unitEventPtr = eventPtr;
+    this.unitEventLen = eventLen;
+    this.unitEnd = end;
   }
 
   private crossed(limit: i64): bool {
