@@ -3,8 +3,9 @@
 // length. Subtype = brand. Context words ("card", "visa") raise the score; document-number
 // words ("order", "tracking", "invoice") lower it below the threshold.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, findDigit, isWordByte } from "./detect-chars";
-import { DigitRun, loneGroup, standsAlone, skipDigits } from "./detect-digits";
+import { at, isDigit, isWordByte } from "./detect-chars";
+import { DigitRun, standsAlone } from "./detect-digits";
+import { DigitRuns } from "./digit-runs";
 import { Brand, cardBrand, luhnValid } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
 
@@ -20,17 +21,26 @@ const CARD_WORDS = new WordList(
 
 const run = new DigitRun();
 
-export function detectCreditCards(ptr: usize, len: usize, out: Findings): void {
+/**
+ * Walks the maximal digit runs of `runs` (built for this text) from left to right; `i` (the end
+ * of what was read last, never inside a run) skips the runs a candidate swallowed.
+ */
+export function detectCreditCards(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  const starts = runs.starts;
+  const ends = runs.ends;
+  const rc = runs.count;
   let i = 0;
-  while (true) {
-    i = findDigit(ptr, n, i);
-    if (i >= n) break;
-    if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
+  for (let r = 0; r < rc; r++) {
+    const s = unchecked(starts[r]);
+    if (s < i) continue;
+    const e = unchecked(ends[r]);
+    if (isWordByte(at(ptr, n, s - 1))) { i = e; continue; }
     // Most digit runs are short numbers: one group of fewer than 12 digits is no card.
-    const lone = loneGroup(ptr, n, i);
-    if (lone >= 0 && lone < 12) { i += lone; continue; }
-    run.read(ptr, n, i, 19);
+    const q = at(ptr, n, e);
+    const grouped = (q == 0x20 || q == 0x2D) && isDigit(at(ptr, n, e + 1));
+    if (!grouped && e - s < 12) { i = e; continue; }
+    run.read(ptr, n, s, 19);
     i = run.end;
     const score = cardScore(ptr, n);
     if (score > 0) {

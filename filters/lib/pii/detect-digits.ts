@@ -1,6 +1,7 @@
 // Digit runs with separators, as credit cards, SSNs and phone numbers are written: digit groups
 // joined by one consistent separator. The reader stops after a bounded number of digits, and
-// callers continue scanning after `end`, so a huge digit run is read once, never re-scanned.
+// callers continue after `end` (skipping the runs of digit-runs.ts that start before it), so a
+// huge digit run is read once, never re-scanned.
 import { at, isDigit, isWordByte } from "./detect-chars";
 
 export const MAX_GROUPS = 8;
@@ -89,22 +90,4 @@ export function standsAlone(ptr: usize, n: i32, s: i32, e: i32): bool {
   if (isWordByte(q)) return false;
   if ((q == 0x2E || q == 0x2D || q == 0x2C || q == 0x2F || q == 0x3A) && isDigit(at(ptr, n, e + 1))) return false;
   return true;
-}
-
-/**
- * Length of the digit run at i when it is a single group (no space or dash followed by a digit
- * after it), else -1. Lets callers reject most runs by length before reading them into a
- * DigitRun; the run then ends at i + the result.
- */
-export function loneGroup(ptr: usize, n: i32, i: i32): i32 {
-  const j = skipDigits(ptr, n, i);
-  const s = at(ptr, n, j);
-  if ((s == 0x20 || s == 0x2D) && isDigit(at(ptr, n, j + 1))) return -1;
-  return j - i;
-}
-
-/** Skips past the digit/separator run at i (used when a run is rejected). */
-export function skipDigits(ptr: usize, n: i32, i: i32): i32 {
-  while (i < n && <u32>load<u8>(ptr + <usize>i) - 0x30 < 10) i++;
-  return i;
 }

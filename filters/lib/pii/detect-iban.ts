@@ -3,8 +3,8 @@
 // compact, or in groups of four separated by single spaces as printed, and confirmed by
 // mod-97. Lower-case IBANs are accepted (people type them), checked as upper case.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, findDigit, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
-import { skipDigits } from "./detect-digits";
+import { at, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
+import { DigitRuns } from "./digit-runs";
 import { ibanLength, ibanMod97Valid } from "./validate";
 import { WordList } from "./context";
 
@@ -15,15 +15,18 @@ const buf = new StaticArray<u8>(40);
 
 @inline function upper(b: u32): u8 { return <u8>(b >= 0x61 && b <= 0x7A ? b - 0x20 : b); }
 
-export function detectIbans(ptr: usize, len: usize, out: Findings): void {
+export function detectIbans(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
   // An IBAN starts at i with letters at i, i+1 and digits at i+2, i+3: only the first digit of
   // a digit run can be the i+2 of a candidate, so the scan jumps from digit run to digit run.
   let i = 0; // no candidate starts before i (the end of the last IBAN found)
-  let j = 0;
-  while (true) {
-    j = findDigit(ptr, n, j);
-    if (j >= n) break;
+  let j = 0; // runs starting before j were swallowed by the last IBAN found
+  const starts = runs.starts;
+  const ends = runs.ends;
+  const rc = runs.count;
+  for (let r = 0; r < rc; r++) {
+    if (unchecked(starts[r]) < j) continue;
+    j = unchecked(starts[r]);
     const s = j - 2;
     if (s >= i && s + 4 < n && isAlpha(at(ptr, n, s + 1)) && isAlpha(at(ptr, n, s)) && isDigit(at(ptr, n, j + 1)) && !isWordByte(at(ptr, n, s - 1))) {
       const end = readIban(ptr, n, s);
@@ -36,7 +39,7 @@ export function detectIbans(ptr: usize, len: usize, out: Findings): void {
         continue;
       }
     }
-    j = skipDigits(ptr, n, j + 1);
+    j = unchecked(ends[r]);
   }
 }
 

@@ -4,22 +4,35 @@
 // prefix. A quad glued to more dotted numbers (1.2.3.4.5) is a version or an OID, not an
 // address, and so is anything after "version".
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, findRange, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
+import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
+import { DigitRuns } from "./digit-runs";
 import { NOT_PII_WORDS } from "./context";
 
 const SUB_V4 = subtypeId("ipv4");
 const SUB_V6 = subtypeId("ipv6");
 
-export function detectIpAddresses(ptr: usize, len: usize, out: Findings): void {
+export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
   let i = 0;
+  // The next digit or ':' at or after i comes from the digit-run index: i only grows, so the
+  // cursors r (first run not ending by i) and m (first colon at or after i) only move forward.
+  const starts = runs.starts;
+  const ends = runs.ends;
+  const rc = runs.count;
+  const colons = runs.colons;
+  const cc = runs.colonCount;
+  let r = 0;
+  let m = 0;
   // Addresses start at a word start with a digit (v4, v6), a ':' ("::1") or a run of at most
   // four hex letters followed by a digit or ':' (fe80::, abcd:...). So the scan jumps to the
   // next digit or ':' (0x30..0x3A) and looks back over at most four hex letters for the start.
   // Skipped positions are exactly those the byte-by-byte reading rejects or whose failure
   // skips only bytes that cannot start an address (see step).
   while (i < n) {
-    const c = findRange(ptr, n, i, 0x30, 0x3A);
+    while (r < rc && unchecked(ends[r]) <= i) r++;
+    while (m < cc && unchecked(colons[m]) < i) m++;
+    const d = r < rc ? max(i, unchecked(starts[r])) : n;
+    const c = m < cc ? min(d, unchecked(colons[m])) : d;
     if (c >= n) break;
     let s = c;
     while (s > i && c - s < 4 && isHexLetter(at(ptr, n, s - 1))) s--;

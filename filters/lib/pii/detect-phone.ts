@@ -9,9 +9,10 @@
 // phones; document words ("order", "invoice", "tracking") and a capitalised word right after
 // (a street address: "704 1436 Redbud Dr") lower the score.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, eqMask, isAlpha, isDigit, isUpper, isWordByte, rangeMask } from "./detect-chars";
+import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
 import { NOT_PII_WORDS, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
+import { DigitRuns } from "./digit-runs";
 
 const SUB_INTL = subtypeId("international");
 const SUB_NATIONAL = subtypeId("national");
@@ -45,12 +46,6 @@ const PHONE_ASCII: u64 = (<u64>0x3FF << 0x30) | (<u64>1 << 0x2B) | (<u64>1 << 0x
   return b < 0x40 && <bool>((PHONE_ASCII >> <u64>b) & 1);
 }
 
-function digitRunLength(ptr: usize, n: i32, i: i32): i32 {
-  let j = i;
-  while (j < n && <u32>load<u8>(ptr + <usize>j) - 0x30 < 10) j++;
-  return j - i;
-}
-
 /** Normalised phone character at i: low byte = ASCII form, bits 8.. = its UTF-8 width; 0 = none. */
 @inline function pch(ptr: usize, n: i32, i: i32): u32 {
   const b = at(ptr, n, i);
@@ -77,30 +72,24 @@ function pchWide(ptr: usize, n: i32, i: i32, b: u32): u32 {
   return 0;
 }
 
-/**
- * First index ≥ i that may start a number: a digit, '+', '(' or 0xEF (lead byte of the
- * full-width forms), or n.
- */
-function findStart(ptr: usize, n: i32, i: i32): i32 {
-  while (i + 8 <= n) {
-    const x = load<u64>(ptr + <usize>i);
-    const m = rangeMask(x, 0x30, 0x39) | eqMask(x, 0x2B) | eqMask(x, 0x28) | eqMask(x, 0xEF);
-    if (m != 0) return i + <i32>(ctz(m) >> 3);
-    i += 8;
-  }
-  while (i < n) {
-    const b = <u32>load<u8>(ptr + <usize>i);
-    if (b - 0x30 < 10 || b == 0x2B || b == 0x28 || b == 0xEF) break;
-    i++;
-  }
-  return i;
-}
-
-export function detectPhones(ptr: usize, len: usize, out: Findings): void {
+export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
   let i = 0;
+  // The next byte that may start a number (a digit, '+', '(' or 0xEF, the lead byte of the
+  // full-width forms) at or after i comes from the digit-run index: i only grows, so the
+  // cursors r (first run not ending by i) and m (first mark at or after i) only move forward.
+  const starts = runs.starts;
+  const ends = runs.ends;
+  const rc = runs.count;
+  const marks = runs.marks;
+  const mc = runs.markCount;
+  let r = 0;
+  let m = 0;
   while (true) {
-    i = findStart(ptr, n, i);
+    while (r < rc && unchecked(ends[r]) <= i) r++;
+    while (m < mc && unchecked(marks[m]) < i) m++;
+    const d = r < rc ? max(i, unchecked(starts[r])) : n;
+    i = m < mc ? min(d, unchecked(marks[m])) : d;
     if (i >= n) break;
     const c = pch(ptr, n, i);
     const a = c & 0xFF;
@@ -109,7 +98,8 @@ export function detectPhones(ptr: usize, len: usize, out: Findings): void {
       // Most digit runs are short numbers followed by a word or punctuation: fewer than 7
       // digits, then at most one phone character, then none. readCandidate would stop there
       // and reject the run, and the scan would go on after its digits.
-      const g = digitRunLength(ptr, n, i);
+      // i is an ASCII digit, so it lies in run r (the first run ending after i).
+      const g = unchecked(ends[r]) - i;
       if (g < 7) {
         const q = at(ptr, n, i + g);
         if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {

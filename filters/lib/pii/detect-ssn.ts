@@ -2,8 +2,9 @@
 // "ssn"/"social security" is near (nine digits alone are too common to report). SSA rules:
 // area not 000/666/900-999, group not 00, serial not 0000.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, findDigit, isWordByte } from "./detect-chars";
-import { DigitRun, loneGroup, standsAlone, skipDigits } from "./detect-digits";
+import { at, isDigit, isWordByte } from "./detect-chars";
+import { DigitRun, standsAlone } from "./detect-digits";
+import { DigitRuns } from "./digit-runs";
 import { ssnValid } from "./validate";
 import { WordList } from "./context";
 
@@ -14,17 +15,23 @@ const NOT_SSN_WORDS = new WordList("phone tel$ fax mobile cell call order invoic
 
 const run = new DigitRun();
 
-export function detectUsSsns(ptr: usize, len: usize, out: Findings): void {
+/** Walks the maximal digit runs of `runs` (built for this text), as detectCreditCards does. */
+export function detectUsSsns(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  const starts = runs.starts;
+  const ends = runs.ends;
+  const rc = runs.count;
   let i = 0;
-  while (true) {
-    i = findDigit(ptr, n, i);
-    if (i >= n) break;
-    if (isWordByte(at(ptr, n, i - 1))) { i = skipDigits(ptr, n, i); continue; }
+  for (let r = 0; r < rc; r++) {
+    const s = unchecked(starts[r]);
+    if (s < i) continue;
+    const e = unchecked(ends[r]);
+    if (isWordByte(at(ptr, n, s - 1))) { i = e; continue; }
     // Most digit runs are short numbers: one group of other than nine digits is no SSN.
-    const lone = loneGroup(ptr, n, i);
-    if (lone >= 0 && lone != 9) { i += lone; continue; }
-    run.read(ptr, n, i, 9);
+    const q = at(ptr, n, e);
+    const grouped = (q == 0x20 || q == 0x2D) && isDigit(at(ptr, n, e + 1));
+    if (!grouped && e - s != 9) { i = e; continue; }
+    run.read(ptr, n, s, 9);
     i = run.end;
     if (run.count != 9 || !standsAlone(ptr, n, run.start, run.end)) continue;
     const g = run.groupCount;

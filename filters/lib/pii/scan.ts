@@ -6,6 +6,7 @@ import {
   detectCreditCards, detectEmails, detectIbans, detectIpAddresses, detectPhones, detectUrlCredentials, detectUsSsns,
 } from "./detect-structured";
 import { detectSecrets } from "./detect-secrets";
+import { digitRuns } from "./digit-runs";
 
 /** A configured detector beyond the built-in ones: custom patterns, word lists. */
 export abstract class ExtraDetector {
@@ -38,11 +39,15 @@ export function scanText(ptr: usize, len: usize, cfg: ScanConfig, out: Findings)
   if (unchecked(on[PiiType.Email])) detectEmails(ptr, len, f);
   if (unchecked(on[PiiType.UrlCredentials])) detectUrlCredentials(ptr, len, f);
   if (unchecked(on[PiiType.Secret])) detectSecrets(ptr, len, f, cfg.genericSecrets);
-  if (unchecked(on[PiiType.CreditCard])) detectCreditCards(ptr, len, f);
-  if (unchecked(on[PiiType.Iban])) detectIbans(ptr, len, f);
-  if (unchecked(on[PiiType.UsSsn])) detectUsSsns(ptr, len, f);
-  if (unchecked(on[PiiType.IpAddress])) detectIpAddresses(ptr, len, f);
-  if (unchecked(on[PiiType.Phone])) detectPhones(ptr, len, f);
+  // The numeric detectors share one index of the text's digit runs (and ':', '+', '(' bytes).
+  const runs = digitRuns;
+  if (unchecked(on[PiiType.CreditCard]) || unchecked(on[PiiType.Iban]) || unchecked(on[PiiType.UsSsn]) ||
+    unchecked(on[PiiType.IpAddress]) || unchecked(on[PiiType.Phone])) runs.build(ptr, <i32>len);
+  if (unchecked(on[PiiType.CreditCard])) detectCreditCards(ptr, len, runs, f);
+  if (unchecked(on[PiiType.Iban])) detectIbans(ptr, len, runs, f);
+  if (unchecked(on[PiiType.UsSsn])) detectUsSsns(ptr, len, runs, f);
+  if (unchecked(on[PiiType.IpAddress])) detectIpAddresses(ptr, len, runs, f);
+  if (unchecked(on[PiiType.Phone])) detectPhones(ptr, len, runs, f);
   for (let i = 0; i < cfg.extras.length; i++) unchecked(cfg.extras[i]).findAll(ptr, len, f);
   resolve(f, cfg, out);
 }
