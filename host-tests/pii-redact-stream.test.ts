@@ -1,6 +1,8 @@
-// pii-redact on streamed replies: recorded OpenAI and Anthropic streams whose text deltas are
-// replaced by a reply carrying personal data and secrets, cut into 1–5 byte deltas so entities
-// straddle events, then re-chunked at every byte. No entity, nor any 4-character fragment of
+// pii-redact on streamed replies: recorded OpenAI, Anthropic, Gemini and Bedrock streams whose
+// text deltas are replaced by a reply carrying personal data and secrets, cut into 1–5 byte
+// deltas so entities straddle events, then re-chunked: the OpenAI stream and the restore stream
+// at every single split point, the others at one-byte chunks, random splits and a sample of
+// split points. No entity, nor any 4-character fragment of
 // one, reaches the client; the events stay well-formed; hold-back stays within the bound.
 import { afterAll, describe, expect, it } from "vitest";
 import { join, resolve } from "node:path";
@@ -171,12 +173,12 @@ function leaks(text: string): string[] {
 const CONFIG = { entities: { CREDIT_CARD: { action: "redact" }, SECRET: { action: "redact" } }, stream: { hold_back_bytes: BOUND } };
 const EXPECTED = "Sure. Write to [EMAIL] or call [PHONE]. The card on file is [CREDIT_CARD]; deploy with [SECRET] today. Thanks!";
 
-async function replayAll(host: EnvoyHost, ex: Exchange, kind: Kind, variants: number) {
+/** Replays `ex` under one-byte chunks, random splits, and `everyByte` of all single split points. */
+async function replayAll(host: EnvoyHost, ex: Exchange, kind: Kind, variants: number, everyByte = 0.15) {
   const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: variants, seed: 9 }, ex)];
   const every = planVariants({ kind: "every-byte" }, ex).filter((v) => v.label.startsWith("response@"));
   const rand = prng(3);
-  // Every single split point would be thousands of replays: take every one near the entities, a sample elsewhere.
-  for (const v of every) if (rand() < 0.15) plan.push(v);
+  for (const v of every) if (everyByte >= 1 || rand() < everyByte) plan.push(v);
   for (const v of plan) {
     const r = await host.exchange(applyVariant(ex, v));
     expect(r.trap, v.label).toBeUndefined();
@@ -197,7 +199,8 @@ describe("streamed replies", () => {
     const { events } = clientText(dec.decode(r.downstreamResponse!.body), "openai");
     expect(events.at(-1)).toBe("[DONE]");
     expect(events.at(-2).choices[0].finish_reason).toBe("stop");
-    expect(await replayAll(host, ex, "openai", 20)).toBeGreaterThan(100);
+    // Every single split point of the body (thousands of replays), not a sample.
+    expect(await replayAll(host, ex, "openai", 20, 1)).toBeGreaterThan(ex.response.body.length);
   });
 
   it("Anthropic messages: the same, and message_stop still last", async () => {
@@ -271,7 +274,12 @@ describe("streamed replies", () => {
     const body = JSON.parse(dec.decode(base.request.body));
     body.messages = [{ role: "user", content: `Contact ${EMAIL}, phone ${PHONE}.` }];
     const ex: Exchange = { ...base, request: { ...base.request, body: enc.encode(JSON.stringify(body)), chunks: undefined } };
-    const plan = [...planVariants({ kind: "size", size: 1 }, ex), ...planVariants({ kind: "random", count: 30, seed: 5 }, ex)];
+    // Every split point of the reply, plus one-byte chunks and random splits of both bodies.
+    const plan = [
+      ...planVariants({ kind: "size", size: 1 }, ex),
+      ...planVariants({ kind: "random", count: 30, seed: 5 }, ex),
+      ...planVariants({ kind: "every-byte" }, ex).filter((v) => v.label.startsWith("response@")),
+    ];
     for (const v of plan) {
       const r = await host.exchange(applyVariant(ex, v));
       expect(dec.decode(r.upstreamRequest!.body)).not.toContain(EMAIL);
