@@ -80,6 +80,11 @@ export interface Suite {
   cases: BenchCase[];
   /** Default baseline: a case name, or a function of the case (e.g. same workload, pass-through chain). */
   baseline: string | ((c: BenchCase) => string);
+  /**
+   * At most this many warm-up iterations per case (the run's own count when lower): for suites
+   * whose peers take milliseconds a call, where 300 warm-ups would eat the bench's time budget.
+   */
+  warmup?: number;
 }
 
 /** Identity; gives suite files type checking without importing the interfaces. */
@@ -419,7 +424,8 @@ async function runSuite(suite: Suite, opts: RunOptions): Promise<SuiteReport | n
   try {
     for (const c of selected) prepared.push(await prepare(suite, c));
     // Warm-up goes through the same hook as measuring so the JIT settles on the measured path.
-    for (let i = 0; i < opts.warmup; i++) for (const p of rotate(prepared, i)) await runIteration(p, false);
+    const warmup = Math.min(opts.warmup, suite.warmup ?? opts.warmup);
+    for (let i = 0; i < warmup; i++) for (const p of rotate(prepared, i)) await runIteration(p, false);
     opts.progress?.(`${suite.name}: warmed up ${prepared.length} cases`);
 
     // A few iterations per case per round keeps rounds short (tens of them per run) without
