@@ -307,3 +307,37 @@ describe("configuration reloads", () => {
     expect(budgetState(await host.exchange(chat("acme", 1))).remaining).toBe(317 - 18);
   });
 });
+
+describe("rule matching is per request", () => {
+  const rules = [
+    { name: "messages-only", match: { path_prefix: "/v1/messages" }, limit: { tokens: 1_000_000 }, window: { calendar: "hour" } },
+    { name: "everything", limit: { tokens: 1_000_000 }, window: { calendar: "hour" } },
+  ];
+  const names = (r: any) => budgetState(r).rules.map((x: any) => x.rule);
+
+  it("a rule matched by one request's path does not stick to the next request", async () => {
+    const host = await budgetHost({ rules });
+    expect(names(await host.exchange(recorded("anthropic/messages-tool-use")))).toEqual(["messages-only", "everything"]);
+    expect(names(await host.exchange(chat("acme")))).toEqual(["everything"]);
+  });
+
+  it("another stream's headers arriving between a stream's headers and its body change nothing", async () => {
+    const host = await budgetHost({ rules });
+    const a = recorded("anthropic/messages-tool-use");
+    const b = chat("acme");
+    const state = (s: any) => JSON.parse(new TextDecoder().decode(s.filterState().get("wasm.tollgate.budget")));
+    const open = (ex: typeof a) => {
+      const s = host.newStream({}, { worker: 0 });
+      s.sendRequestHeaders([[":method", "POST"], [":path", ex.request.path], [":authority", ex.request.authority ?? "x"], ...ex.request.headers], false);
+      return s;
+    };
+    const sa = open(a);
+    const sb = open(b);
+    sa.sendRequestData(a.request.body, true);
+    sb.sendRequestData(b.request.body, true);
+    expect(state(sa).rules.map((x: any) => x.rule)).toEqual(["messages-only", "everything"]);
+    expect(state(sb).rules.map((x: any) => x.rule)).toEqual(["everything"]);
+    sa.resetFromDownstream();
+    sb.resetFromDownstream();
+  });
+});

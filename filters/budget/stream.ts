@@ -68,6 +68,11 @@ export class BudgetStream extends HttpContext {
   /** The rule that refused, when one did. */
   refusedBy: Charge | null = null;
   private keyContext: KeyContext = new KeyContext();
+  /**
+   * pathMatches[i]: rule i passed the path/host/provider test in on_request_headers. Per stream:
+   * another stream's headers can come between this one's headers and its body.
+   */
+  private pathMatches: StaticArray<bool> = new StaticArray<bool>(0);
   /** Hard cut-off: counts the streamed output and ends the stream at the allowance. */
   private cutter: StreamCutter | null = null;
   private allowance: i64 = 0;
@@ -552,14 +557,16 @@ export class BudgetStream extends HttpContext {
       if (r.pathPrefix.length > 0 && !startsWithAscii(path.ptr, path.len, r.pathPrefix)) continue;
       if (r.host.length > 0 && (authority === null || !eqAsciiNoCase(authority.ptr, authority.len, r.host))) continue;
       if (r.providers.length > 0 && !r.providers.includes(<i32>this.rec.provider)) continue;
+      if (!any) this.pathMatches = new StaticArray<bool>(rules.length);
       any = true;
-      matchedByPath[i] = true;
+      unchecked(this.pathMatches[i] = true);
     }
     return any;
   }
 
   private ruleMatches(rule: Rule): bool {
-    if (!matchedByPath[rule.index]) return false;
+    const m = this.pathMatches;
+    if (rule.index >= m.length || !unchecked(m[rule.index])) return false;
     if (rule.modelGlobs.length == 0) return true;
     const mp = this.rec.modelPtr;
     const ml = <usize>this.rec.modelLen;
@@ -600,9 +607,6 @@ class StreamVerdict extends GlobalVerdictSink {
   }
 }
 
-// matchedByPath[i]: rule i passed the path/host/provider test of the current request. Filled
-// and read within one stream's admission, which never interleaves with another's on a VM.
-const matchedByPath = new StaticArray<bool>(1024);
 
 const ledgerResult = new LedgerResult();
 
