@@ -10,7 +10,7 @@
 import { ByteBuffer, indexOfAscii } from "../lib/bytes";
 import { EventStreamFramer, JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
 import { eqAscii } from "../lib/bytes";
-import { writeFrame } from "../lib/providers/cutoff-bedrock";
+import { writeFrameBytes } from "../lib/providers/cutoff-bedrock";
 import { Findings } from "../lib/pii/findings";
 import { decodePart, JsonRewriter } from "../lib/pii/json-rewrite";
 import { Restorer } from "../lib/pii/restore";
@@ -257,7 +257,7 @@ export class ReplyStream {
   private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     const crlf = this.crlf == 1;
     if (this.es !== null) {
-      writeFrame(out, String.UTF8.decodeUnsafe(eptr, elen), dptr, dlen);
+      writeFrameBytes(out, eptr, elen, dptr, dlen);
       return;
     }
     if (this.ja !== null) {

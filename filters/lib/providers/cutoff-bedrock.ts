@@ -75,32 +75,42 @@ function putBe32(out: ByteBuffer, v: u32): void {
   out.appendByte(<u8>v);
 }
 
-function stringHeader(out: ByteBuffer, name: string, value: string): void {
+function stringHeader(out: ByteBuffer, name: string, valuePtr: usize, valueLen: usize): void {
   out.appendByte(<u8>name.length);
   out.appendAscii(name);
   out.appendByte(7); // string
-  out.appendByte(<u8>(value.length >>> 8));
-  out.appendByte(<u8>value.length);
-  out.appendAscii(value);
+  out.appendByte(<u8>(valueLen >>> 8));
+  out.appendByte(<u8>valueLen);
+  out.append(valuePtr, valueLen);
 }
 
-function headerLen(name: string, value: string): u32 {
-  return 1 + <u32>name.length + 1 + 2 + <u32>value.length;
+function headerLen(name: string, valueLen: usize): u32 {
+  return 1 + <u32>name.length + 1 + 2 + <u32>valueLen;
 }
+
+const JSON_TYPE = String.UTF8.encode("application/json");
+const EVENT_TYPE = String.UTF8.encode("event");
 
 /** One event frame: prelude, prelude CRC, headers, payload, message CRC. */
 export function writeFrame(out: ByteBuffer, eventType: string, payload: usize, payloadLen: usize): void {
-  const hlen = headerLen(":event-type", eventType) + headerLen(":content-type", "application/json") +
-    headerLen(":message-type", "event");
+  const t = String.UTF8.encode(eventType);
+  writeFrameBytes(out, changetype<usize>(t), <usize>t.byteLength, payload, payloadLen);
+}
+
+/** writeFrame with the event type as bytes (re-encoding frames on the hot path). */
+export function writeFrameBytes(out: ByteBuffer, typePtr: usize, typeLen: usize, payload: usize, payloadLen: usize): void {
+  const jsonLen = <usize>JSON_TYPE.byteLength;
+  const eventLen = <usize>EVENT_TYPE.byteLength;
+  const hlen = headerLen(":event-type", typeLen) + headerLen(":content-type", jsonLen) + headerLen(":message-type", eventLen);
   const total = 12 + hlen + <u32>payloadLen + 4;
   if (!out.reserve(<usize>total)) return; // no partial frame: it would break every later one
   const start = out.length;
   putBe32(out, total);
   putBe32(out, hlen);
   putBe32(out, crc32(out.ptr + start, 8));
-  stringHeader(out, ":event-type", eventType);
-  stringHeader(out, ":content-type", "application/json");
-  stringHeader(out, ":message-type", "event");
+  stringHeader(out, ":event-type", typePtr, typeLen);
+  stringHeader(out, ":content-type", changetype<usize>(JSON_TYPE), jsonLen);
+  stringHeader(out, ":message-type", changetype<usize>(EVENT_TYPE), eventLen);
   out.append(payload, payloadLen);
   putBe32(out, crc32Update(0, out.ptr + start, out.length - start));
 }
