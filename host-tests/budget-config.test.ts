@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { load as loadYaml } from "js-yaml";
 import { BUDGET_WASM, budgetFilter } from "./support/budget";
-import { ConfigRejectedError, EnvoyHost } from "./harness/index";
+import { filterVerdicts, pointerOf, schemaErrorPaths } from "./support/config-check";
 
 const dir = resolve(__dirname, "../filters/budget");
 const schema = JSON.parse(readFileSync(resolve(dir, "config.schema.json"), "utf8"));
@@ -31,52 +31,15 @@ const exampleGlobal = (() => {
   return (loadYaml(block.join("\n")) as { global: Record<string, unknown> }).global;
 })();
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-const validate = ajv.compile(schema);
-
-/** Where ajv says the config is wrong: the instance path, plus the property for unknown, missing or dependent keys. */
-function errorPaths(config: unknown): string[] {
-  if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => {
-    const p = e.params as { additionalProperty?: string; missingProperty?: string; property?: string };
-    return e.keyword === "additionalProperties" ? `${e.instancePath}/${p.additionalProperty}`
-      : e.keyword === "required" ? `${e.instancePath}/${p.missingProperty}`
-      : e.keyword === "dependentRequired" ? `${e.instancePath}/${p.property}`
-      : e.instancePath;
-  });
-}
-
-/** "$.rules[0].limit.tokens" → "/rules/0/limit/tokens". */
-function pointerOf(jsonPath: string): string {
-  return jsonPath.replace(/^\$/, "").replace(/\[(\d+)\]/g, ".$1").replace(/\./g, "/");
-}
+const { ajv, validate, errorPaths } = schemaErrorPaths(schema);
 
 let vmSeq = 0;
 // Read once: a concurrent `npm run build` rewriting dist/budget.wasm mid-run must not fail a case.
 const BUDGET_BYTES = new Uint8Array(readFileSync(BUDGET_WASM));
-
-/** Starts budget.wasm with `config`: null when accepted, else its "budget configuration: …" log line. */
-async function filterVerdict(config: unknown): Promise<string | null> {
-  const host = new EnvoyHost({});
-  try {
-    await host.start([{ ...budgetFilter(config, `budget-config-${++vmSeq}`), code: BUDGET_BYTES }]);
-    return null;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigRejectedError);
-    const line = host.logs.map((l) => l.message).find((m) => m.startsWith("budget configuration: "));
-    expect(line, "the filter logs why it rejected the configuration").toBeDefined();
-    return line!;
-  } finally {
-    await host.close();
-  }
-}
-
-/** The JSON path the filter names in its rejection. */
-async function filterErrorPath(config: unknown): Promise<string> {
-  const line = await filterVerdict(config);
-  expect(line, "the filter rejects it").not.toBeNull();
-  return line!.slice("budget configuration: ".length).split(" ")[0];
-}
+const { filterVerdict, filterErrorPath } = filterVerdicts(
+  (config) => ({ ...budgetFilter(config, `budget-config-${++vmSeq}`), code: BUDGET_BYTES }),
+  "budget configuration: ",
+);
 
 // A minimal valid rule, edited per case.
 const rule = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { load as loadYaml } from "js-yaml";
 import type { Exchange, WasmFilterConfig } from "./harness/api";
-import { ConfigRejectedError, EnvoyHost } from "./harness/index";
+import { filterVerdicts, pointerOf, schemaErrorPaths } from "./support/config-check";
 import { closeProbeHosts, trackedHost } from "./support/probe";
 import { bodyJson, recorded, statusOf } from "./support/budget";
 
@@ -22,24 +22,7 @@ const exampleText = (() => {
 })();
 const example = loadYaml(exampleText) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-const validate = ajv.compile(schema);
-
-/** Where ajv says the config is wrong: the instance path, plus the property for unknown or missing keys. */
-function errorPaths(config: unknown): string[] {
-  if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => {
-    const p = e.params as { additionalProperty?: string; missingProperty?: string };
-    return e.keyword === "additionalProperties" ? `${e.instancePath}/${p.additionalProperty}`
-      : e.keyword === "required" ? `${e.instancePath}/${p.missingProperty}`
-      : e.instancePath;
-  });
-}
-
-/** "$.custom_patterns[0].name" → "/custom_patterns/0/name". */
-function pointerOf(jsonPath: string): string {
-  return jsonPath.replace(/^\$/, "").replace(/\[(\d+)\]/g, ".$1").replace(/\./g, "/");
-}
+const { ajv, validate, errorPaths } = schemaErrorPaths(schema);
 
 // Read once: a concurrent `npm run build` rewriting dist/pii-redact.wasm mid-run must not fail a case.
 const WASM = new Uint8Array(readFileSync(join(resolve(__dirname, ".."), "dist/pii-redact.wasm")));
@@ -52,29 +35,7 @@ const PREFIX = "pii-redact configuration: ";
 
 afterAll(closeProbeHosts);
 
-/** Starts pii-redact.wasm with `config`: null when accepted, else its "pii-redact configuration: …" log line. */
-async function filterVerdict(config: unknown): Promise<string | null> {
-  // A rejected start leaves no host behind for trackedHost to return: this one is kept for its logs.
-  const host = new EnvoyHost({});
-  try {
-    await host.start([piiFilter(config)]);
-    return null;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigRejectedError);
-    const line = host.logs.map((l) => l.message).find((m) => m.startsWith(PREFIX));
-    expect(line, "the filter logs why it rejected the configuration").toBeDefined();
-    return line!;
-  } finally {
-    await host.close();
-  }
-}
-
-/** The JSON path the filter names in its rejection. */
-async function filterErrorPath(config: unknown): Promise<string> {
-  const line = await filterVerdict(config);
-  expect(line, "the filter rejects it").not.toBeNull();
-  return line!.slice(PREFIX.length).split(" ")[0];
-}
+const { filterVerdict, filterErrorPath } = filterVerdicts(piiFilter, PREFIX);
 
 const KEY = "k".repeat(16);
 const TYPES = ["EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS", "SECRET"];
