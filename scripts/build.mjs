@@ -24,10 +24,10 @@
 // outputs are newer than every file under filters/, asconfig.json and these scripts is not
 // rebuilt. That dependency set is deliberately coarse: cheap to compute, never stale.
 import asc from "assemblyscript/asc";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
-import { join, relative, dirname } from "node:path";
+import { basename, join, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkModule } from "./check-imports.mjs";
 import { prepareVocab } from "./gen-vocab.mjs";
@@ -86,7 +86,23 @@ function kib(n) {
   return (n / 1024).toFixed(1).padStart(7) + " KiB";
 }
 
+// asc writes into a private folder and the results are renamed into dist/, so a test (or a
+// second build) reading dist/ while this one runs sees the old module or the new one, never half
+// of one. The source map keeps its basename, which is all the module's sourceMappingURL names.
 async function compile(entry, target, outFile, vocab) {
+  const staging = mkdtempSync(join(distDir, ".build-"));
+  try {
+    const staged = join(staging, basename(outFile));
+    const error = await compileTo(entry, target, staged, vocab);
+    if (error) return error;
+    for (const name of readdirSync(staging)) renameSync(join(staging, name), join(dirname(outFile), name));
+    return null;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function compileTo(entry, target, outFile, vocab) {
   const args = [
     relative(root, entry.file),
     "--config", join(root, "asconfig.json"),
