@@ -28,6 +28,8 @@ usage:
   tollgate record --upstream URL --out FILE [--port P] [--keep-secrets]
   tollgate count-tokens [--encoding o200k_base|cl100k_base] [--chat] [--json | --jsonl]   (see --help)
   tollgate pii scan [--json] [--config FILE]          JSON lines {"text"} in, entities out (see --help)
+  tollgate audit verify <file>... [--key-file F | --key-env VAR] [--format auto|ndjson|log|otlp]
+                  [--prefix P] [--partial] [--json]    check audit records' hash chains (see --help)
 
 chain (default: no filters, router only):
   --chain envoy.yaml [--listener NAME]    the wasm http_filters of an Envoy bootstrap
@@ -192,6 +194,7 @@ export function parseArgs(argv: string[]): Parsed {
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (argv[0] === "count-tokens") return (await import("./count-tokens")).main(argv.slice(1), io);
   if (argv[0] === "pii") return (await import("../pii/scan-cli")).main(argv.slice(1), io);
+  if (argv[0] === "audit") return (await import("./audit")).main(argv.slice(1), io);
   let args: Parsed;
   try {
     args = parseArgs(argv);
