@@ -8,6 +8,7 @@ import { BudgetMetrics } from "./metrics";
 import { Charge } from "./charge";
 import { encodeShouldRateLimit, RLS_METHOD, RLS_SERVICE, SettlementCall } from "./global";
 import { BudgetStream } from "./stream";
+import { publishPolicy } from "../lib/policy";
 
 export class BudgetRoot extends RootContext {
   config: BudgetConfig = new BudgetConfig();
@@ -33,6 +34,7 @@ export class BudgetRoot extends RootContext {
     this.config = config;
     this.prices = table;
     this.metrics = new BudgetMetrics(config.metricsPrefix, config.rules, config.metrics);
+    publishPolicy("budget", configurationSize);
     return true;
   }
 

@@ -9,6 +9,7 @@ import { compileCustomPattern, CustomPatternDetector, WordListDetector } from ".
 import { PiiConfig, readPiiConfig } from "./config";
 import { ACTION_COUNT, PiiPolicy } from "./policy";
 import { PiiStream } from "./stream";
+import { publishPolicy } from "../lib/policy";
 
 export class PiiRedactRoot extends RootContext {
   config: PiiConfig = new PiiConfig();
@@ -48,6 +49,7 @@ export class PiiRedactRoot extends RootContext {
     const key = config.pseudonymKey;
     this.hmac = key === null ? null : new HmacSha256(changetype<usize>(key), <usize>key.byteLength);
     this.counters = new Array<Counter | null>(2 * (PII_TYPE_MAX + 1) * ACTION_COUNT);
+    publishPolicy("pii-redact", configurationSize);
     return true;
   }
 

@@ -4,6 +4,7 @@ import { HttpContext, RootContext, loadJsonConfig, logError } from "../sdk";
 import { buildPriceTable, defaultPriceTable, PriceTable } from "../lib/pricing";
 import { readConfig, TokenMeterConfig } from "./config";
 import { TokenMeterStream } from "./stream";
+import { publishPolicy } from "../lib/policy";
 
 export class TokenMeterRoot extends RootContext {
   config: TokenMeterConfig = new TokenMeterConfig();
@@ -26,6 +27,7 @@ export class TokenMeterRoot extends RootContext {
     }
     this.config = config;
     this.prices = table;
+    publishPolicy("token-meter", configurationSize);
     return true;
   }
 

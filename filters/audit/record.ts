@@ -1,0 +1,424 @@
+// Writes one record (schema tollgate.audit/v1, record.schema.json) in canonical form: members
+// in the fixed order below, integers only, strings from traffic sanitised and bounded.
+// Everything is read in on_log: request headers through the access-log maps, Envoy's stream
+// info through properties, and the other Tollgate filters' filter state (tollgate.*).
+import { ByteBuffer, parseI64, parsedI64, NUM_OK } from "../lib/bytes";
+import { HmacSha256, Sha256 } from "../lib/crypto";
+import { JsonKind, JsonValue, parseJsonAt } from "../lib/json";
+import { JsonWriter } from "../lib/json-scan";
+import { Recognition, recognisePath } from "../lib/providers/recognise";
+import { Operation, Provider } from "../lib/providers/types";
+import { HostBytes, MapType, PropertyPath, getCurrentTimeNanoseconds, getHeaderMapValueBytes, getPropertyAt } from "../sdk";
+import { Chain } from "./chain";
+import { AuditConfig } from "./config";
+import { StreamFacts } from "./facts";
+import { decideOutcome, OutcomeFacts, outcomeName } from "./outcome";
+import { PolicyCache } from "./policy";
+import { readSourceValue } from "./sources";
+import { appendSanitized, hexString, parseTraceparent, rfc3339Millis, TraceIds } from "./text";
+
+export const SCHEMA = "tollgate.audit/v1";
+
+// Longest value kept per field, in bytes of UTF-8 (cut at a character boundary).
+const MAX_PATH: usize = 2048;
+const MAX_NAME: usize = 256;
+const MAX_WORD: usize = 64;
+// ±(2^53 − 1): integers a JSON reader holds exactly (CHAIN.md).
+const MAX_SAFE: i64 = 9007199254740991;
+
+const P_TIME = new PropertyPath(["request", "time"]);
+const P_DURATION = new PropertyPath(["request", "duration"]);
+const P_CODE = new PropertyPath(["response", "code"]);
+const P_FLAGS = new PropertyPath(["response", "flags"]);
+const P_DETAILS = new PropertyPath(["response", "code_details"]);
+const P_ROUTE = new PropertyPath(["xds", "route_name"]);
+const P_PROVIDER = new PropertyPath(["tollgate.provider"]);
+const P_OPERATION = new PropertyPath(["tollgate.operation"]);
+const P_STREAM = new PropertyPath(["tollgate.stream"]);
+const P_MODEL = new PropertyPath(["tollgate.model"]);
+const P_USAGE = new PropertyPath(["tollgate.usage"]);
+const P_REQUEST_TOKENS = new PropertyPath(["tollgate.request_tokens"]);
+const P_COST = new PropertyPath(["tollgate.cost_micro_usd"]);
+const P_BUDGET = new PropertyPath(["tollgate.budget"]);
+const P_PII = new PropertyPath(["tollgate.pii"]);
+
+/** The outcome of one build: the sealed line (in `line`) or why there is none. */
+export const BUILD_OK: i32 = 0;
+export const BUILD_TOO_LARGE: i32 = 1;
+
+export class RecordBuilder {
+  /** The sealed record (no prefix, no newline) after build() returned BUILD_OK. */
+  line: ByteBuffer;
+  outcome: i32 = 0;
+  startNs: u64 = 0;
+  private w: JsonWriter;
+  private scratch: ByteBuffer = new ByteBuffer(1 << 16, 256);
+  private rec: Recognition = new Recognition();
+  private trace: TraceIds = new TraceIds();
+  private digest: StaticArray<u8> = new StaticArray<u8>(32);
+  private hmac: HmacSha256 | null;
+
+  constructor(private config: AuditConfig) {
+    // The hash member adds 75 bytes: ,"hash":"<64 hex>"
+    this.w = new JsonWriter(<usize>config.maxRecordBytes - 75);
+    this.line = new ByteBuffer(<usize>config.maxRecordBytes, 1024);
+    const key = config.chain.hmacKey;
+    this.hmac = key === null ? null : new HmacSha256(changetype<usize>(key), <usize>key.byteLength);
+  }
+
+  build(s: StreamFacts, chain: Chain, policy: PolicyCache): i32 {
+    const w = this.w;
+    w.reset();
+    this.line.clear();
+    const now = getCurrentTimeNanoseconds();
+    let start = propertyU64(P_TIME);
+    if (start == 0) start = s.firstNs != 0 ? s.firstNs : now;
+    this.startNs = start;
+
+    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
+    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
+    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
+    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
+    let pathLen: usize = 0;
+    let queryPtr: usize = 0;
+    let queryLen: usize = 0;
+    if (path !== null) {
+      while (pathLen < path.len && load<u8>(path.ptr + pathLen) != 0x3F) pathLen++;
+      if (pathLen < path.len) {
+        queryPtr = path.ptr + pathLen + 1;
+        queryLen = path.len - pathLen - 1;
+      }
+    }
+
+    // Filter state of the other filters, and Envoy's view of how the stream ended.
+    const provider = getPropertyAt(P_PROVIDER);
+    const budget = propertyJson(P_BUDGET);
+    const pii = propertyJson(P_PII);
+    const f = new OutcomeFacts();
+    f.piiBlocked = pii !== null && stringOf(pii.get("blocked")) !== null;
+    f.budgetRejected = budget !== null && budget.getString("decision") == "rejected";
+    const code = propertyU64(P_CODE);
+    f.status = code > 0 && code < 1000 ? <i32>code : -1;
+    f.flags = propertyU64(P_FLAGS);
+    const details = getPropertyAt(P_DETAILS);
+    if (details !== null) {
+      f.details = String.UTF8.decodeUnsafe(details.ptr, min<usize>(details.len, 256));
+      details.free();
+    }
+    f.responseEnded = s.responseEnded;
+    f.meterSilent = provider === null && policy.has("token-meter") && this.recognised(method, path, pathLen, authority);
+    this.outcome = decideOutcome(f);
+
+    w.beginObject();
+    w.key("schema").string(SCHEMA);
+    w.key("time").string(rfc3339Millis(<i64>(start / 1_000_000)));
+    this.header("request_id", "x-request-id", MAX_NAME);
+    const tp = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "traceparent");
+    if (tp !== null) {
+      parseTraceparent(tp.ptr, tp.len, this.trace);
+      tp.free();
+    } else {
+      this.trace.traceId = null;
+      this.trace.spanId = null;
+    }
+    this.nullableAscii("trace_id", this.trace.traceId);
+    this.nullableAscii("span_id", this.trace.spanId);
+    this.hostValue("route", getPropertyAt(P_ROUTE), MAX_NAME);
+    this.bytes("authority", authority, 0, MAX_NAME);
+    this.bytes("method", method, 0, MAX_WORD);
+    this.bytes("path", path, pathLen, MAX_PATH);
+    this.hostValue("tenant", readSourceValue(this.config.tenant, queryPtr, queryLen), MAX_NAME);
+    this.keyHash(readSourceValue(this.config.key, queryPtr, queryLen));
+    free(method);
+    free(path);
+    free(authority);
+
+    this.hostValue("provider", provider, MAX_WORD);
+    this.hostValue("operation", getPropertyAt(P_OPERATION), MAX_WORD);
+    const model = propertyJson(P_MODEL);
+    w.key("model").beginObject();
+    this.jsonString("requested", model !== null ? model.get("requested") : null, MAX_NAME);
+    this.jsonString("served", model !== null ? model.get("served") : null, MAX_NAME);
+    w.endObject();
+    this.streamFlag();
+    w.key("status");
+    if (f.status > 0) w.int(f.status);
+    else w.null();
+    w.key("outcome").string(outcomeName(this.outcome));
+
+    this.tokens(propertyJson(P_USAGE));
+    this.requestTokens(propertyJson(P_REQUEST_TOKENS));
+    this.cost();
+    this.budget(budget);
+    this.pii(pii);
+
+    w.key("timing").beginObject();
+    w.key("start").int(<i64>(start / 1_000_000));
+    w.key("ttfb_ms");
+    if (s.responseHeadersNs >= start && s.responseHeadersNs != 0) w.int(<i64>((s.responseHeadersNs - start) / 1_000_000));
+    else w.null();
+    let duration = propertyU64(P_DURATION);
+    if (duration == 0 && now > start) duration = now - start;
+    w.key("duration_ms").int(<i64>(duration / 1_000_000));
+    w.endObject();
+
+    w.key("policy").beginObject();
+    w.key("version").string(policy.version);
+    w.key("filters").beginObject();
+    for (let i = 0; i < policy.ids.length; i++) w.key(unchecked(policy.ids[i])).string(unchecked(policy.hashes[i]));
+    w.endObject();
+    w.endObject();
+
+    if (this.config.digestRequest || this.config.digestResponse) {
+      w.key("digests").beginObject();
+      this.nullableAscii("request", this.config.digestRequest ? s.requestDigest : null);
+      this.nullableAscii("response", this.config.digestResponse ? s.responseDigest : null);
+      w.endObject();
+    }
+
+    chain.writeFields(w);
+    w.endObject();
+    if (!w.ok) return BUILD_TOO_LARGE;
+    return chain.seal(w.ptr, w.length, this.line) ? BUILD_OK : BUILD_TOO_LARGE;
+  }
+
+  private recognised(method: HostBytes | null, path: HostBytes | null, pathLen: usize, authority: HostBytes | null): bool {
+    if (method === null || path === null) return false;
+    recognisePath(this.rec, method.ptr, method.len, path.ptr, path.len, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, false);
+    return this.rec.provider != Provider.Unknown && this.rec.operation != Operation.Unknown;
+  }
+
+  // ---- members ----------------------------------------------------------------------------
+
+  private bytes(key: string, b: HostBytes | null, len: usize, max: usize): void {
+    const w = this.w;
+    w.key(key);
+    if (b === null) {
+      w.null();
+      return;
+    }
+    const n = len == 0 ? b.len : len;
+    this.sanitized(b.ptr, n, max);
+  }
+
+  private sanitized(ptr: usize, len: usize, max: usize): void {
+    const sc = this.scratch;
+    sc.clear();
+    if (!appendSanitized(sc, ptr, len, max)) {
+      this.w.null();
+      return;
+    }
+    this.w.stringBytes(sc.ptr, sc.length);
+  }
+
+  private hostValue(key: string, b: HostBytes | null, max: usize): void {
+    this.bytes(key, b, 0, max);
+    free(b);
+  }
+
+  private header(key: string, name: string, max: usize): void {
+    this.hostValue(key, getHeaderMapValueBytes(MapType.HttpRequestHeaders, name), max);
+  }
+
+  private nullableAscii(key: string, v: string | null): void {
+    this.w.key(key);
+    if (v === null) this.w.null();
+    else this.w.string(v);
+  }
+
+  private jsonString(key: string, v: JsonValue | null, max: usize): void {
+    this.w.key(key);
+    const s = stringOf(v);
+    if (s === null) {
+      this.w.null();
+      return;
+    }
+    const b = String.UTF8.encode(s);
+    this.sanitized(changetype<usize>(b), <usize>b.byteLength, max);
+  }
+
+  private jsonInt(key: string, v: JsonValue | null): void {
+    this.w.key(key);
+    if (v !== null && v.isInteger) {
+      const n = v.asI64();
+      if (n >= -MAX_SAFE && n <= MAX_SAFE) {
+        this.w.int(n);
+        return;
+      }
+    }
+    this.w.null();
+  }
+
+  /** "sha256:<32 hex>" or "hmac-sha256:<32 hex>" (first 16 bytes); the key itself never. */
+  private keyHash(b: HostBytes | null): void {
+    const w = this.w;
+    w.key("key_hash");
+    if (b === null) {
+      w.null();
+      return;
+    }
+    let p = b.ptr;
+    let n = b.len;
+    // "Bearer <key>": the hash is of the key, so it matches the same key sent in x-api-key.
+    if (n > 7 && (load<u8>(p) | 0x20) == 0x62 && (load<u8>(p + 1) | 0x20) == 0x65 && (load<u8>(p + 2) | 0x20) == 0x61
+      && (load<u8>(p + 3) | 0x20) == 0x72 && (load<u8>(p + 4) | 0x20) == 0x65 && (load<u8>(p + 5) | 0x20) == 0x72 && load<u8>(p + 6) == 0x20) {
+      p += 7;
+      n -= 7;
+    }
+    const d = changetype<usize>(this.digest);
+    const hmac = this.hmac;
+    if (hmac !== null) hmac.mac(p, n, d);
+    else new Sha256().update(p, n).finish(d);
+    b.free();
+    w.string((hmac !== null ? "hmac-sha256:" : "sha256:") + hexString(d, 16));
+  }
+
+  private streamFlag(): void {
+    const b = getPropertyAt(P_STREAM);
+    this.w.key("stream");
+    if (b === null) {
+      this.w.null();
+      return;
+    }
+    const t = b.len == 4 && load<u32>(b.ptr) == 0x65757274; // "true"
+    const f = b.len == 5 && load<u32>(b.ptr) == 0x736c6166 && load<u8>(b.ptr + 4) == 0x65; // "false"
+    b.free();
+    if (t) this.w.bool(true);
+    else if (f) this.w.bool(false);
+    else this.w.null();
+  }
+
+  private tokens(u: JsonValue | null): void {
+    const w = this.w;
+    w.key("tokens");
+    if (u === null || u.kind != JsonKind.Object) {
+      w.null();
+      return;
+    }
+    w.beginObject();
+    this.jsonInt("input", u.get("input"));
+    this.jsonInt("output", u.get("output"));
+    this.jsonInt("cached_input", u.get("cached_input"));
+    this.jsonInt("cache_write", u.get("cache_write"));
+    this.jsonInt("reasoning", u.get("reasoning"));
+    this.jsonInt("total", u.get("total"));
+    const src = u.get("source");
+    w.key("source").beginObject();
+    this.jsonString("input", src !== null ? src.get("input") : null, MAX_WORD);
+    this.jsonString("output", src !== null ? src.get("output") : null, MAX_WORD);
+    w.endObject();
+    w.endObject();
+  }
+
+  private requestTokens(t: JsonValue | null): void {
+    const w = this.w;
+    w.key("request_tokens");
+    if (t === null || t.kind != JsonKind.Object) {
+      w.null();
+      return;
+    }
+    w.beginObject();
+    this.jsonInt("prompt", t.get("prompt"));
+    this.jsonString("source", t.get("source"), MAX_WORD);
+    this.jsonInt("output_cap", t.get("output_cap"));
+    this.jsonInt("n", t.get("n"));
+    w.endObject();
+  }
+
+  private cost(): void {
+    const w = this.w;
+    w.key("cost_micro_usd");
+    const b = getPropertyAt(P_COST);
+    if (b === null) {
+      w.null();
+      return;
+    }
+    const ok = b.len > 0 && b.len <= 20 && parseI64(b.ptr, b.len) == NUM_OK;
+    const v = ok ? parsedI64() : 0;
+    b.free();
+    if (ok && v >= 0 && v <= MAX_SAFE) w.int(v);
+    else w.null();
+  }
+
+  /** The deciding rule's figures; never the budget key (it may be an identity). */
+  private budget(b: JsonValue | null): void {
+    const w = this.w;
+    w.key("budget");
+    if (b === null || b.kind != JsonKind.Object) {
+      w.null();
+      return;
+    }
+    w.beginObject();
+    this.jsonString("decision", b.get("decision"), MAX_WORD);
+    this.jsonString("rule", b.get("rule"), MAX_NAME);
+    this.jsonString("unit", b.get("unit"), MAX_WORD);
+    this.jsonInt("limit", b.get("limit"));
+    this.jsonInt("reserved", b.get("reserved"));
+    this.jsonInt("settled", b.get("settled"));
+    this.jsonInt("remaining", b.get("remaining"));
+    this.jsonString("degraded", b.get("degraded"), MAX_WORD);
+    w.endObject();
+  }
+
+  /** Types, actions and counts per direction (pii-redact publishes no values, and none are read). */
+  private pii(p: JsonValue | null): void {
+    const w = this.w;
+    w.key("pii");
+    if (p === null || p.kind != JsonKind.Object) {
+      w.null();
+      return;
+    }
+    w.beginObject();
+    w.key("findings").beginArray();
+    for (let d = 0; d < 2; d++) {
+      const dir = p.get(d == 0 ? "request" : "response");
+      if (dir === null || dir.kind != JsonKind.Object) continue;
+      for (let i = 0; i < dir.length; i++) {
+        const actions = dir.valueAt(i);
+        if (actions === null || actions.kind != JsonKind.Object) continue;
+        const type = String.UTF8.encode(dir.keyAt(i));
+        for (let j = 0; j < actions.length; j++) {
+          const count = actions.valueAt(j);
+          w.beginObject();
+          w.key("direction").string(d == 0 ? "request" : "response");
+          w.key("type");
+          this.sanitized(changetype<usize>(type), <usize>type.byteLength, MAX_WORD);
+          const action = String.UTF8.encode(actions.keyAt(j));
+          w.key("action");
+          this.sanitized(changetype<usize>(action), <usize>action.byteLength, MAX_WORD);
+          this.jsonInt("count", count);
+          w.endObject();
+        }
+      }
+    }
+    w.endArray();
+    this.jsonInt("restored", p.get("restored"));
+    this.jsonString("blocked", p.get("blocked"), MAX_WORD);
+    w.endObject();
+  }
+}
+
+function free(b: HostBytes | null): void {
+  if (b !== null) b.free();
+}
+
+function stringOf(v: JsonValue | null): string | null {
+  return v !== null && v.kind == JsonKind.String ? v.str : null;
+}
+
+function propertyU64(path: PropertyPath): u64 {
+  const b = getPropertyAt(path);
+  if (b === null) return 0;
+  const v: u64 = b.len == 8 ? load<u64>(b.ptr) : 0;
+  b.free();
+  return v;
+}
+
+/** A filter-state JSON document; null when absent or unreadable (never traps). */
+function propertyJson(path: PropertyPath): JsonValue | null {
+  const b = getPropertyAt(path);
+  if (b === null) return null;
+  const r = parseJsonAt(b.ptr, b.len, 8);
+  b.free();
+  return r.ok ? r.value : null;
+}
