@@ -1,20 +1,20 @@
-// Logging that costs nothing when the level is off. The level comes from the host once and is
-// cached (refreshed by the dispatcher on root creation, on_configure and on_tick) so that
+// Logging that costs nothing when the level is off. The level is cached so that
 // `if (logEnabled(LogLevel.Debug)) log(...)` is a global load and a compare; guard any
 // message that needs string building.
+//
+// The SDK does not ask the host for its level (proxy_get_log_level): Kong's ngx_wasm_module
+// links that import but traps when it is called, and APISIX's wasm-nginx-module does not define
+// it at all, so a module importing it fails to instantiate there. Every host filters proxy_log by
+// its own level (Envoy drops lines below its `wasm` logger level), so sending all levels changes
+// no output; it costs one hostcall per suppressed line. Not calling it also keeps the import out
+// of the binary (AssemblyScript drops unreferenced imports).
 import { LogLevel } from "./types";
-import { proxy_log, proxy_get_log_level } from "./imports";
-import { RET_U64 } from "./memory";
+import { proxy_log } from "./imports";
 
-// Trace until the host has been asked: during _initialize only proxy_log is allowed
-// (restricted mode), so the level cannot be fetched before the first root context exists.
 let cachedLevel: i32 = LogLevel.Trace;
 
-/** Re-reads the host's level. Not callable from _initialize or malloc (restricted mode). */
-export function refreshLogLevel(): void {
-  store<u32>(RET_U64, 0);
-  if (proxy_get_log_level(RET_U64) == 0) cachedLevel = <i32>load<u32>(RET_U64);
-}
+/** Kept for callers (dispatcher): the level is the host's business, see above. */
+export function refreshLogLevel(): void {}
 
 export function cachedLogLevel(): LogLevel {
   return cachedLevel;

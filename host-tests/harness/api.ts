@@ -44,6 +44,10 @@ export interface HostOptions {
   statsTags?: Array<{ tagName: string; regex: string }>;
   /** xds.* attributes for every stream (route_name, cluster_name, virtual_host_name ...). */
   xds?: Record<string, unknown>;
+  /** Which proxy-wasm host to reproduce (profile.ts); default "envoy". */
+  host?: "envoy" | "kong" | "apisix";
+  /** Kong: bytes buffered after a response-body Pause before the filter is called anyway. */
+  responseBodyBufferBytes?: number;
 }
 
 export interface Clock {

@@ -23,6 +23,8 @@ export interface FilterCallbacks {
   addDecodedTrailers(): HeaderMap;
   addEncodedTrailers(): HeaderMap;
   setResponseCodeDetailsIfUnset(details: string): void;
+  /** Kong's response-body buffering: filters before this one see no data while it holds. */
+  holdResponseChain?(on: boolean): void;
   readonly stream: StreamInfoView;
 }
 
@@ -40,6 +42,9 @@ export interface StreamInfoView {
   requestComplete: boolean;
   endTimeNs?: bigint;
   upstreamCluster?: string;
+  /** The stream's request/response headers whatever a filter's window (nginx hosts read them any time). */
+  requestHeaderMap?(): HeaderMap | null;
+  responseHeaderMap?(): HeaderMap | null;
 }
 
 /** The parts of a context the hostcalls need, for roots and streams alike. */
@@ -116,7 +121,7 @@ export class RootContext implements HostContext {
   }
 
   start(): boolean {
-    if (!this.vm.has("proxy_on_vm_start")) return !this.vm.failed;
+    if (!this.vm.has("proxy_on_vm_start") || !this.plugin.profile.calls("proxy_on_vm_start")) return !this.vm.failed;
     const r = this.vm.call("proxy_on_vm_start", this.id, this.id, this.plugin.vmConfiguration.length);
     this.vm.drainAfterCallActions();
     return r !== undefined && r !== 0;
@@ -136,6 +141,7 @@ export class RootContext implements HostContext {
   }
 
   callback(name: string, ...args: number[]): void {
+    if (!this.plugin.profile.calls(name)) return;
     this.vm.call(name, this.id, this.id, ...args);
     this.vm.drainAfterCallActions();
   }
@@ -178,6 +184,11 @@ export class StreamContext implements HostContext {
   private bufferingRequestBody = false;
   private bufferingResponseBody = false;
   accessLogPhase = false;
+  /** Body a whole-body host holds until end of stream, per direction. */
+  private wholeBody: { request: BodyBuffer | null; response: BodyBuffer | null } = { request: null, response: null };
+  /** Kong: response-body buffering requested by a Pause (bytes held), and whether it happened already. */
+  private kongHeld: BodyBuffer | null = null;
+  private kongBuffered = false;
   private accessLog: { request: HeaderMap | null; response: HeaderMap | null; responseTrailers: HeaderMap | null } | null = null;
 
   constructor(
@@ -256,21 +267,45 @@ export class StreamContext implements HostContext {
   private headersCallback(name: string, direction: "request" | "response", n: number, eos: boolean): HeadersStatus {
     const early = this.checkFail(direction, HeadersStatus.Continue, HeadersStatus.StopAllIterationAndWatermark);
     if (early !== null) return early;
-    if (!this.wasm!.has(name)) return HeadersStatus.Continue;
+    if (!this.wasm!.has(name) || !this.plugin.profile.calls(name)) return HeadersStatus.Continue;
+    n = this.plugin.profile.numHeaders(n);
     const raw = this.wasm!.abi === "0.1.0" ? this.invoke(name, n) : this.invoke(name, n, eos ? 1 : 0);
     const failed = this.checkFail(direction, HeadersStatus.Continue, HeadersStatus.StopAllIterationAndWatermark);
-    const status = failed ?? this.headersStatus(raw ?? 0);
+    const status = failed ?? this.profiledHeaders(direction, raw ?? 0);
     this.finish();
     return status;
+  }
+
+  /** A headers result under the host's pause rule (profile.ts). */
+  private profiledHeaders(direction: "request" | "response", raw: number): HeadersStatus {
+    const rule = this.plugin.profile.pauseRule(direction, "headers");
+    if (rule === "envoy" || raw === 0 || this.wasm!.stopNextIteration) return this.headersStatus(raw);
+    if (rule === "kong-headers") {
+      // ngx_proxy_wasm.c: a Pause in ResponseHeaders means "a local response follows"; without one
+      // Kong warns and the response goes on.
+      this.hostLog(3, `"ResponseHeaders" returned "PAUSE": local response expected but none produced`);
+    }
+    return HeadersStatus.Continue;
+  }
+
+  private profiledData(direction: "request" | "response", raw: number): DataStatus {
+    const rule = this.plugin.profile.pauseRule(direction, "body");
+    if (rule === "envoy" || raw === 0 || this.wasm!.stopNextIteration) return this.dataStatus(raw);
+    return rule === "kong-body" ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
+  }
+
+  /** A line the host itself logs about this filter (as the stream's log). */
+  private hostLog(level: number, message: string): void {
+    this.wasm!.hostLog?.(this, level, message);
   }
 
   private dataCallback(name: string, direction: "request" | "response", len: number, eos: boolean): DataStatus {
     const early = this.checkFail(direction, DataStatus.Continue, DataStatus.StopIterationNoBuffer);
     if (early !== null) return early;
-    if (!this.wasm!.has(name)) return DataStatus.Continue;
+    if (!this.wasm!.has(name) || !this.plugin.profile.calls(name)) return DataStatus.Continue;
     const raw = this.invoke(name, len, eos ? 1 : 0);
     const failed = this.checkFail(direction, DataStatus.Continue, DataStatus.StopIterationNoBuffer);
-    const status = failed ?? this.dataStatus(raw ?? 0);
+    const status = failed ?? this.profiledData(direction, raw ?? 0);
     this.finish();
     return status;
   }
@@ -278,7 +313,7 @@ export class StreamContext implements HostContext {
   private trailersCallback(name: string, direction: "request" | "response", n: number): TrailersStatus {
     const early = this.checkFail(direction, TrailersStatus.Continue, TrailersStatus.StopIteration);
     if (early !== null) return early;
-    if (!this.wasm!.has(name)) return TrailersStatus.Continue;
+    if (!this.wasm!.has(name) || !this.plugin.profile.calls(name)) return TrailersStatus.Continue;
     const raw = this.invoke(name, n);
     const failed = this.checkFail(direction, TrailersStatus.Continue, TrailersStatus.StopIteration);
     const status = failed ?? this.trailersStatus(raw ?? 0);
@@ -299,6 +334,7 @@ export class StreamContext implements HostContext {
 
   decodeData(data: BodyBuffer, eos: boolean): DataStatus {
     if (!this.created) return DataStatus.Continue;
+    if (this.holdWhole("request", data, eos)) return DataStatus.StopIterationNoBuffer;
     if (this.bufferingRequestBody) {
       this.cb.addDecodedData(data);
       if (this.destroyed) return DataStatus.StopIterationAndBuffer;
@@ -332,6 +368,8 @@ export class StreamContext implements HostContext {
 
   encodeData(data: BodyBuffer, eos: boolean): DataStatus {
     if (!this.created || this.failureLocalReplySent) return DataStatus.Continue;
+    if (this.holdWhole("response", data, eos)) return DataStatus.StopIterationNoBuffer;
+    if (this.plugin.profile.pauseRule("response", "body") === "kong-body") return this.kongEncodeData(data, eos);
     if (this.bufferingResponseBody) {
       this.cb.addEncodedData(data);
       if (this.destroyed) return DataStatus.StopIterationAndBuffer;
@@ -344,6 +382,61 @@ export class StreamContext implements HostContext {
     if (result === DataStatus.Continue) this.responseBody = null;
     else if (result === DataStatus.StopIterationAndBuffer) this.bufferingResponseBody = true;
     return result;
+  }
+
+  /**
+   * Whole-body hosts: chunks before end of stream are kept here (nothing goes on); at end of
+   * stream they are put back in front of the last chunk, which the filter then sees whole.
+   */
+  private holdWhole(direction: "request" | "response", data: BodyBuffer, eos: boolean): boolean {
+    if (!this.plugin.profile.wholeBody(direction)) return false;
+    if (!eos) {
+      (this.wholeBody[direction] ??= new BodyBuffer()).move(data);
+      return true;
+    }
+    const held = this.wholeBody[direction];
+    if (held) {
+      data.prepend(held.data);
+      this.wholeBody[direction] = null;
+    }
+    return false;
+  }
+
+  /**
+   * Kong's response body (ngx_http_wasm_filter_module.c, ngx_proxy_wasm.c): a Pause turns on
+   * buffering; later chunks are held, and no filter sees them, until end of stream or the buffers
+   * (wasm_response_body_buffers) are full; then this filter is called again with all of it. A
+   * second Pause is an error that changes nothing.
+   */
+  private kongEncodeData(data: BodyBuffer, eos: boolean): DataStatus {
+    if (this.kongHeld) {
+      this.kongHeld.move(data);
+      if (!eos && this.kongHeld.size < this.plugin.profile.responseBodyBufferBytes) return DataStatus.StopIterationNoBuffer;
+      data.move(this.kongHeld);
+      this.kongHeld = null;
+      this.kongBuffered = true;
+      this.cb.holdResponseChain?.(false);
+    }
+    this.responseBody = data;
+    this.endOfStream = eos;
+    const status = this.dataCallback("proxy_on_response_body", "response", data.size, eos);
+    // profiledData marks Kong's Pause as StopIterationAndBuffer; anything else (Continue, a local
+    // reply, a failed VM) is final.
+    if (status !== DataStatus.StopIterationAndBuffer) {
+      this.responseBody = null;
+      return status;
+    }
+    if (this.kongBuffered) {
+      this.hostLog(4, `invalid "on_response_body" return action (PAUSE): response body buffering already requested`);
+      this.responseBody = null;
+      return DataStatus.Continue;
+    }
+    this.kongHeld = new BodyBuffer();
+    this.kongHeld.move(data);
+    this.responseBody = null;
+    this.cb.holdResponseChain?.(true);
+    // The paused chunk may be the last: the filter is called again at once with the whole body.
+    return eos ? this.kongEncodeData(data, eos) : DataStatus.StopIterationNoBuffer;
   }
 
   encodeTrailers(trailers: HeaderMap): TrailersStatus {
@@ -361,7 +454,7 @@ export class StreamContext implements HostContext {
     this.accessLogPhase = true;
     this.accessLog = { request, response, responseTrailers };
     try {
-      if (this.wasm!.has("proxy_on_log")) {
+      if (this.wasm!.has("proxy_on_log") && this.plugin.profile.calls("proxy_on_log")) {
         this.invoke("proxy_on_log");
         this.finish();
       }
@@ -376,11 +469,11 @@ export class StreamContext implements HostContext {
     if (this.destroyed || !this.created) return;
     this.destroyed = true;
     if (this.isFailed()) return;
-    if (this.wasm!.has("proxy_on_done")) {
+    if (this.wasm!.has("proxy_on_done") && this.plugin.profile.calls("proxy_on_done")) {
       this.invoke("proxy_on_done");
       this.finish();
     }
-    if (!this.isFailed() && this.wasm!.has("proxy_on_delete")) {
+    if (!this.isFailed() && this.wasm!.has("proxy_on_delete") && this.plugin.profile.calls("proxy_on_delete")) {
       this.invoke("proxy_on_delete");
       this.finish();
     }

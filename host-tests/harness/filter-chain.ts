@@ -31,6 +31,8 @@ export interface DirectionHooks<F> {
   headerMap(): HeaderMap;
   trailerMap(): HeaderMap | null;
   bufferLimit(): number;
+  /** A host profile may pass data by a filter without calling it (Kong's response buffering). */
+  skipData?(i: number): boolean;
 }
 
 export class ChainDirection<F> {
@@ -97,6 +99,7 @@ export class ChainDirection<F> {
         return;
       }
       if (slot.endStream) return;
+      if (this.hooks.skipData?.(i)) continue;
       slot.endStream = eos && this.hooks.trailerMap() === null;
       const status = this.hooks.data(this.filters[i], data, slot.endStream);
       if (this.hooks.aborted()) return;

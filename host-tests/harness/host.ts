@@ -9,6 +9,8 @@ import { RealClock } from "./clock";
 import { StreamContext, type RootContext } from "./context";
 import { ConfigRejectedError } from "./errors";
 import { Plugin } from "./plugin";
+import type { HostProfile } from "./profile";
+import { profileFor } from "./profile-select";
 import { SharedData, SharedQueues } from "./shared-state";
 import { StatsStore } from "./stats";
 import { HttpStreamImpl, type StreamOwner } from "./stream";
@@ -51,6 +53,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
   readonly xds;
   readonly callouts: CalloutTransport;
   readonly traps: TrapRecord[] = [];
+  readonly profile: HostProfile;
   private readonly bufferLimitBytes: number;
   private plugins: Plugin[] = [];
   private workerState: Worker[] = [];
@@ -69,6 +72,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     this.xds = options.xds ?? {};
     this.bufferLimitBytes = options.bufferLimitBytes ?? 1024 * 1024;
     this.callouts = new LoopbackCallouts(options.clusters ?? {}, this.clock);
+    this.profile = profileFor(options);
   }
 
   async start(configs: WasmFilterConfig[]): Promise<void> {
@@ -114,9 +118,12 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       const hash = createHash("sha256").update(bytes).digest("hex");
       let compiled = modules.get(hash) ?? this.compiled.get(hash);
       if (!compiled) compiled = CompiledModule.compile(bytes);
+      this.profile.checkImports(compiled.shape);
       modules.set(hash, compiled);
       this.compiled.set(hash, compiled);
-      plugins.push(new Plugin(config, compiled, hash));
+      const plugin = new Plugin(config, compiled, hash);
+      plugin.profile = this.profile;
+      plugins.push(plugin);
     }
     // The canary: a throwaway clone per plugin; false or a trap rejects the configuration.
     for (const plugin of plugins) {

@@ -210,7 +210,7 @@ export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: an
     // ---- metrics ----
     proxy_define_metric(type: number, nPtr: number, nLen: number, ret: number) {
       if (type >>> 0 > 2) return R.BadArgument;
-      const id = rt.defineMetric(type as 0 | 1 | 2, vm.text(nPtr, nLen));
+      const id = rt.defineMetric(type as 0 | 1 | 2, vm.text(nPtr, nLen), rt.contexts.get(vm.effectiveId(rt.isLive))?.plugin.name ?? "");
       return vm.setU32(ret, id) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_increment_metric(id: number, delta: bigint) {
@@ -299,6 +299,7 @@ export function envImports(vm: WasmVm, rt: VmServices): Record<string, (...a: an
   };
 
   const out: Record<string, (...a: any[]) => any> = {};
-  for (const [name, fn] of Object.entries(fns)) out[name] = guard(name, fn);
+  const env = { vm, rt, ctx };
+  for (const [name, fn] of Object.entries(fns)) out[name] = guard(name, rt.host.profile.hostcall(name, fn, env));
   return out;
 }

@@ -1,4 +1,5 @@
 import type { FailurePolicy, WasmFilterConfig } from "./api";
+import { ENVOY_PROFILE, type HostProfile } from "./profile";
 import type { CompiledModule } from "./vm";
 
 const enc = new TextEncoder();
@@ -15,6 +16,8 @@ export class Plugin {
   readonly environment: Record<string, string>;
   /** Key of the VM this plugin runs in: vm_id + vm configuration + code. */
   readonly vmKey: string;
+  /** The host being reproduced; set by the host that owns the plugin. */
+  profile: HostProfile = ENVOY_PROFILE;
 
   constructor(config: WasmFilterConfig, readonly module: CompiledModule, codeHash: string) {
     this.name = config.name;

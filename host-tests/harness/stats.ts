@@ -37,8 +37,10 @@ export class StatsStore {
   custom(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [name, s] of this.stats) {
-      if (!name.startsWith("wasmcustom.")) continue;
-      out[name.slice("wasmcustom.".length)] = s.kind === "histogram" ? s.samples.length : Number(s.value);
+      // Kong stores filter metrics as `pw.<filter>.<name>` (host profiles): kept whole.
+      const key = name.startsWith("wasmcustom.") ? name.slice("wasmcustom.".length) : name.startsWith("pw.") ? name : null;
+      if (key === null) continue;
+      out[key] = s.kind === "histogram" ? s.samples.length : Number(s.value);
     }
     return out;
   }

@@ -52,6 +52,9 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
   upstreamCluster?: string;
 
   private filters: StreamContext[] = [];
+  private encoderForward = false;
+  /** Encoder position of a filter holding the response body (Kong buffering), or null. */
+  private responseHold: number | null = null;
   private decoder!: ChainDirection<StreamContext>;
   private encoder!: ChainDirection<StreamContext>;
   private requestHeaders: HeaderMap | null = null;
@@ -103,7 +106,9 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       trailerMap: () => this.requestTrailers,
       bufferLimit: limit,
     });
-    this.encoder = new ChainDirection([...this.filters].reverse(), {
+    // nginx hosts run response phases in chain order; Envoy's encoder walks the chain backward.
+    this.encoderForward = this.filters[0]?.plugin.profile.responseInChainOrder ?? false;
+    this.encoder = new ChainDirection(this.encoderForward ? [...this.filters] : [...this.filters].reverse(), {
       headers: (f, h, eos) => f.encodeHeaders(h, eos),
       data: (f, d, eos) => f.encodeData(d, eos),
       trailers: (f, t) => f.encodeTrailers(t),
@@ -116,7 +121,20 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       headerMap: () => this.responseHeaders!,
       trailerMap: () => this.responseTrailers,
       bufferLimit: limit,
+      skipData: (i) => this.responseHold !== null && i < this.responseHold,
     });
+  }
+
+  private encoderIndex(index: number): number {
+    return this.encoderForward ? index : this.filters.length - 1 - index;
+  }
+
+  requestHeaderMap(): HeaderMap | null {
+    return this.requestHeaders;
+  }
+
+  responseHeaderMap(): HeaderMap | null {
+    return this.responseHeaders;
   }
 
   get idle(): boolean {
@@ -158,7 +176,7 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       },
       continueEncoding: () => {
         if (this.destroyed || this.encoderAborted) return;
-        this.encoder.continueFrom(this.filters.length - 1 - index);
+        this.encoder.continueFrom(this.encoderIndex(index));
       },
       sendLocalReply: (code, body, modify, grpc, details) => this.sendLocalReply(code, body, modify, grpc, details),
       resetStream: (details) => this.reset(details ?? "wasm_close_stream", true),
@@ -170,6 +188,9 @@ export class HttpStreamImpl implements HttpStream, StreamInfoView {
       addEncodedTrailers: () => (this.responseTrailers ??= new HeaderMap()),
       setResponseCodeDetailsIfUnset: (d) => {
         this.codeDetails ??= d;
+      },
+      holdResponseChain: (on) => {
+        this.responseHold = on ? this.encoderIndex(index) : null;
       },
       stream: this,
     };

@@ -7,6 +7,7 @@ import { RootContext, type HostContext } from "./context";
 import { HeaderMap } from "./header-map";
 import { envImports } from "./hostcalls";
 import type { Plugin } from "./plugin";
+import type { HostProfile } from "./profile";
 import type { SharedData, SharedQueues } from "./shared-state";
 import type { StatsStore } from "./stats";
 import { WasmVm, type CompiledModule } from "./vm";
@@ -24,6 +25,7 @@ export interface HostServices {
   node: { id?: string; cluster?: string; metadata?: Record<string, unknown> };
   xds: Record<string, unknown>;
   callouts: CalloutTransport;
+  profile: HostProfile;
   /** Notified whenever a VM fails (for trap reporting). */
   onVmFailed(vm: WasmVm, message: string): void;
 }
@@ -49,6 +51,7 @@ export class VmServices {
         host.onVmFailed(vm, message);
       },
     });
+    this.vm.hostLog = (ctx, level, message) => this.log(ctx, level, message);
   }
 
   environment(): Record<string, string> {
@@ -112,9 +115,9 @@ export class VmServices {
     });
   }
 
-  defineMetric(type: 0 | 1 | 2, name: string): number {
+  defineMetric(type: 0 | 1 | 2, name: string, filter = ""): number {
     const id = this.vm.nextMetricId(type);
-    const full = `wasmcustom.${name}`;
+    const full = this.host.profile.metricName(filter, name);
     this.metricNames.set(id, full);
     this.host.stats.get(full, (["counter", "gauge", "histogram"] as const)[type]);
     return id;

@@ -104,6 +104,8 @@ export class WasmVm {
   private seq = { counter: 0, gauge: 0, histogram: 0, http: 0, grpcCall: 0, grpcStream: 0 };
   /** Set by send_local_response; forces the current callback's status to Stop (cpp-host stopNextIteration). */
   stopNextIteration = false;
+  /** Logs a line as the host (not the filter) would, e.g. a host profile's warnings. */
+  hostLog?: (ctx: import("./context").HostContext, level: number, message: string) => void;
 
   constructor(readonly compiled: CompiledModule, readonly vmId: string, readonly worker: number, private readonly cb: VmCallbacks) {
     const exports = new Set(compiled.shape.exports.map((e) => e.name));
