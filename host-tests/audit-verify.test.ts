@@ -11,8 +11,7 @@ import { JsonLogsSerializer } from "@opentelemetry/otlp-transformer";
 import { main } from "./cli/main";
 import { readLines, MAX_LINE_BYTES } from "./cli/audit-lines";
 import { cUnescape } from "./cli/audit-envoy-log";
-import { ChainWriter, hashOf, interleave, rehashWithoutKey } from "./support/audit-chain-writer";
-import { SCHEMA_FILE, recordFields } from "./support/audit-chain-writer";
+import { ChainWriter, hashOf, interleave, recordFields, rehashWithoutKey } from "./support/audit-chain-writer";
 
 const dir = mkdtempSync(join(tmpdir(), "audit-verify-"));
 let fileSeq = 0;
@@ -31,7 +30,7 @@ async function verify(args: string[], opts: { env?: Record<string, string>; stdi
     env: opts.env ?? {},
     stdin: opts.stdin === undefined ? undefined : (async function* () { yield Buffer.from(opts.stdin!); })(),
   };
-  const status = await main(["audit", "verify", "--schema", SCHEMA_FILE, ...args], io);
+  const status = await main(["audit", "verify", ...args], io);
   return { status, out, err };
 }
 
@@ -175,6 +174,13 @@ describe("audit verify on NDJSON", () => {
     expect(f.message).toContain(`(${a}:`);
   });
 
+  it("accepts CRLF line endings", async () => {
+    const { lines } = threeChains(2);
+    const f = join(dir, "crlf.ndjson");
+    writeFileSync(f, lines.join("\r\n") + "\r\n");
+    expect((await verify([f])).status).toBe(0);
+  });
+
   it("reads standard input as -", async () => {
     const { lines } = threeChains(2);
     const r = await verify(["-"], { stdin: lines.join("\n") + "\n" });
@@ -312,7 +318,7 @@ describe("audit verify on OTLP/HTTP JSON", () => {
 describe("audit verify usage", () => {
   it("exits 2 on usage errors", async () => {
     const f = file(threeChains(1).lines);
-    for (const args of [[], [f, "--bogus"], [f, "--format", "xml"], [f, "--key-file", "k", "--key-env", "K"], [f, "--key-env", "UNSET"], [join(dir, "missing.ndjson")]]) {
+    for (const args of [[], [f, "--bogus"], [f, "--format", "xml"], [f, "--key-file", "k", "--key-env", "K"], [f, "--key-env", "UNSET"], [join(dir, "missing.ndjson")], [f, "--schema", join(dir, "missing.json")]]) {
       const r = await verify(args);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.err).not.toBe("");

@@ -46,7 +46,8 @@ export function candidatesOf(line: Line, format: Format, prefix: string): Candid
   if (line.text === "") return [];
   switch (format) {
     case "ndjson":
-      return [{ line: line.no, text: line.text }];
+      // CRLF is a line ending, never record content (a canonical record has no raw CR).
+      return [{ line: line.no, text: line.text.endsWith("\r") ? line.text.slice(0, -1) : line.text }];
     case "log": {
       const text = recordFromLogLine(line.text, prefix);
       return text === null ? [] : [{ line: line.no, text }];

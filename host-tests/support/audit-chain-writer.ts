@@ -79,41 +79,33 @@ export function interleave(...chains: string[][]): string[] {
 
 // ---------------------------------------------------------------- record fixtures
 
-/** STAND-IN until filters/audit/record.schema.json exists: the chain members and a closed outcome. */
-const STAND_IN_SCHEMA = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  type: "object",
-  required: ["schema", "chain", "seq", "prev", "alg", "key_id", "hash"],
-  properties: {
-    schema: { const: "tollgate.audit/v1" },
-    outcome: { enum: ["completed", "rejected", "blocked", "upstream_error", "client_abort", "trapped_open"] },
-    chain: { type: "string", pattern: "^[^/]+/[0-9a-f]{16}$" },
-    seq: { type: "integer", minimum: 1 },
-    prev: { type: "string", pattern: "^[0-9a-f]{64}$" },
-    alg: { enum: ["sha256", "hmac-sha256"] },
-    key_id: { type: ["string", "null"] },
-    hash: { type: "string", pattern: "^[0-9a-f]{64}$" },
-  },
-};
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-export const SCHEMA_FILE = join(mkdtempSync(join(tmpdir(), "audit-schema-")), "record.schema.json");
-writeFileSync(SCHEMA_FILE, JSON.stringify(STAND_IN_SCHEMA));
-
-/** The members of record `i` before the chain members. */
+/** The members of record `i` before the chain members, valid against record.schema.json. */
 export function recordFields(i: number): Record<string, unknown> {
+  const start = Date.UTC(2026, 10, 23, 17, 0, 0) + i * 1013;
   return {
     schema: "tollgate.audit/v1",
-    time: `2026-11-23T17:00:${String(i % 60).padStart(2, "0")}.${String(i % 1000).padStart(3, "0")}Z`,
+    time: new Date(start).toISOString(),
     request_id: `req-${i}`,
     trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    span_id: "00f067aa0ba902b7",
+    route: "llm",
+    authority: "api.openai.com",
+    method: "POST",
     path: "/v1/chat/completions",
+    tenant: "acme",
+    key_hash: "sha256:" + createHash("sha256").update(`key-${i % 3}`).digest("hex").slice(0, 32),
     provider: "openai",
+    operation: "chat",
     model: { requested: "gpt-4o-mini", served: "gpt-4o-mini-2024-07-18" },
     stream: i % 2 === 1,
     status: 200,
     outcome: "completed",
+    tokens: { input: 120 + i, output: 40, cached_input: 0, cache_write: null, reasoning: null, total: 160 + i, source: { input: "provider", output: "provider" } },
+    request_tokens: { prompt: 118 + i, source: "estimate", output_cap: 256, n: 1 },
     cost_micro_usd: 1200 + i,
+    budget: { decision: "admitted", rule: "tenant-hourly", unit: "tokens", limit: 1000000, reserved: 416, settled: 160 + i, remaining: 999000 - i, degraded: null },
+    pii: { findings: [{ direction: "request", type: "EMAIL", action: "redact", count: 1 }], restored: 0, blocked: null },
+    timing: { start, ttfb_ms: 210, duration_ms: 950 + i },
+    policy: { version: "0123456789abcdef0123456789abcdef", filters: { "token-meter": "a".repeat(64), budget: "b".repeat(64), audit: "c".repeat(64) } },
   };
 }
