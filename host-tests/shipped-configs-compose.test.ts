@@ -97,6 +97,17 @@ describe("envoy/docker-compose.yaml", () => {
   });
 });
 
+describe("npm run envoy:up / envoy:down", () => {
+  it("wrap this compose file through scripts/envoy-compose.mjs", () => {
+    const scripts = JSON.parse(read("package.json")).scripts;
+    expect(scripts["envoy:up"]).toBe("node scripts/envoy-compose.mjs up");
+    expect(scripts["envoy:down"]).toBe("node scripts/envoy-compose.mjs down");
+    const script = read("scripts/envoy-compose.mjs");
+    expect(script).toContain('join(ROOT, "envoy/docker-compose.yaml")');
+    expect(script).toContain('join(ROOT, "envoy/docker-compose.providers.yaml")');
+  });
+});
+
 describe("envoy.yaml, envoy.mock.yaml and the services agree", () => {
   const real = loadBootstrap(providersBootstrapFile);
   const mock = loadBootstrap(mockBootstrapFile);
