@@ -54,7 +54,7 @@ export function readAuditConfig(root: JsonValue): AuditConfigResult {
       if (k.length < 16 || k.length > 1024) r.fail("$.chain.hmac_key", "must be 16 to 1024 characters");
       c.chain.hmacKey = String.UTF8.encode(k);
       c.chain.keyId = r.str(chain.get("key_id"), "$.chain.key_id", "");
-      if (chain.get("key_id") === null) r.fail("$.chain.key_id", "is required with hmac_key (it names the key for verifiers)");
+      if (chain.get("key_id") === null) r.fail("$.chain.hmac_key", "needs key_id (it names the key for verifiers)");
       else if (!printableAscii(c.chain.keyId)) r.fail("$.chain.key_id", "must be 1 to 64 printable ASCII characters");
     } else if (chain.get("key_id") !== null) {
       r.fail("$.chain.key_id", "applies only with hmac_key");

@@ -44,6 +44,7 @@ export class AuditRoot extends RootContext {
     const httpConfig = config.http;
     this.http = null;
     if (httpConfig !== null) {
+      httpConfig.metricsPrefix = config.metricsPrefix;
       const http = new HttpSink(httpConfig, this, logSink);
       sinks.push(http);
       this.http = http;
