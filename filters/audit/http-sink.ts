@@ -345,9 +345,9 @@ function parseStatus(s: string): i32 {
   return v;
 }
 
-/** Envoy's node id (service.instance.id), or "" when the host has none. */
+/** Envoy's node id (attribute xds.node.id) for service.instance.id, or "" when the host has none. */
 function nodeId(): string {
-  const b = getPropertyBytes(["node", "id"]);
+  const b = getPropertyBytes(["xds", "node", "id"]);
   if (b === null) return "";
   return b.takeString();
 }
