@@ -31,6 +31,7 @@ import { basename, join, relative, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkModule } from "./check-imports.mjs";
 import { prepareVocab } from "./gen-vocab.mjs";
+import { stampFile, stampForBuild } from "./version.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const filtersDir = join(root, "filters");
@@ -89,12 +90,13 @@ function kib(n) {
 // asc writes into a private folder and the results are renamed into dist/, so a test (or a
 // second build) reading dist/ while this one runs sees the old module or the new one, never half
 // of one. The source map keeps its basename, which is all the module's sourceMappingURL names.
-async function compile(entry, target, outFile, vocab) {
+async function compile(entry, target, outFile, vocab, stamp) {
   const staging = mkdtempSync(join(distDir, ".build-"));
   try {
     const staged = join(staging, basename(outFile));
     const error = await compileTo(entry, target, staged, vocab);
     if (error) return error;
+    if (stamp) stampFile(staged, stamp);
     for (const name of readdirSync(staging)) renameSync(join(staging, name), join(dirname(outFile), name));
     return null;
   } finally {
@@ -160,11 +162,15 @@ async function main() {
     }
   }
   for (const entry of entries) {
+    // Release and build hash written into the module (scripts/version.mjs); null for test fixtures.
+    const stamp = stampForBuild(entry);
     for (const [target, suffix] of [["release", ".wasm"], ["debug", ".debug.wasm"]]) {
       const outFile = join(distDir, entry.name + suffix);
       const started = performance.now();
       const skip = !force && upToDate(outFile, sourcesMtime);
-      const error = skip ? null : await compile(entry, target, outFile, vocab);
+      const error = skip ? null : await compile(entry, target, outFile, vocab, stamp);
+      // A cached module is re-stamped in place when only the version changed (no recompile).
+      if (skip && stamp) stampFile(outFile, stamp);
       const ms = skip ? "cached" : Math.round(performance.now() - started) + " ms";
       if (error) {
         console.error(`✗ ${entry.name} (${target}): ${error.message}`);

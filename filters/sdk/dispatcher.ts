@@ -11,6 +11,7 @@ import { findRootFactory, registeredRootIds } from "./registry";
 import { takeHttpCall, findGrpc, forgetGrpc, GrpcKind } from "./callouts";
 import { getPropertyString, setEffectiveContext } from "./hostcalls";
 import { log, logEnabled, refreshLogLevel } from "./log";
+import { announceVersion } from "./version";
 
 const roots = new Map<u32, RootContext>();
 const https = new Map<u32, HttpContext>();
@@ -102,6 +103,8 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
 
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): bool {
   const root = rootContext(rootId);
+  // The module's first log line: which release and build serves this root id.
+  announceVersion(root !== null ? root.rootId : unknownRoots.has(rootId) ? unknownRoots.get(rootId) : "");
   if (root === null) return rejectUnknownRoot(rootId, "on_vm_start");
   return root.onVmStart(vmConfigurationSize);
 }
