@@ -1,7 +1,8 @@
 // `tollgate audit verify` on what dist/audit.wasm really writes: every recording replayed through
 // token-meter → budget → audit on two workers (two chains), the harness' log lines written out as
 // Envoy's default log format would print them, then the same file tampered with in each way a
-// log store could suffer, each named at its line.
+// log store could suffer, each named at its line. And the http sink's OTLP/HTTP JSON batches as
+// a loopback collector received them, one document per line.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +11,7 @@ import type { LogRecord, WasmFilterConfig } from "./harness/api";
 import { main } from "./cli/main";
 import { allRecorded, as, budgetFilter, meterFilter } from "./support/budget";
 import { closeProbeHosts, trackedHost } from "./support/probe";
+import { Collector } from "./support/collector";
 import { hashOf } from "./support/audit-chain-writer";
 
 const AUDIT_WASM = resolve(__dirname, "../dist/audit.wasm");
@@ -165,4 +167,49 @@ describe("audit verify on the filter's own output", () => {
     const bad = await verify([file(log), "--key-env", "AUDIT_KEY"], { AUDIT_KEY: KEY });
     expect(bad.result.failure).toMatchObject({ kind: "bad hash", line: idx[2] + 1, chain, seq: 3 });
   });
+});
+
+function logRecordsIn(doc: string): number {
+  const d = JSON.parse(doc) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: unknown[] }> }> };
+  return d.resourceLogs.reduce((s, rl) => s + rl.scopeLogs.reduce((t, sl) => t + sl.logRecords.length, 0), 0);
+}
+
+describe("audit verify on the http sink's OTLP batches", () => {
+  it("passes what the collector received, and names a record changed inside a batch", async () => {
+    const collector = await Collector.start();
+    try {
+      const vmId = `tollgate-verify-${++n}`;
+      const http = { cluster: "collector", format: "otlp", batch_max_records: 4, flush_interval_ms: 20 };
+      const host = await trackedHost([meterFilter({}, vmId), budgetFilter(BUDGET, vmId), auditFilter({ sinks: { http } }, vmId)], { workers: 2, clusters: { collector: collector.url } });
+      const exchanges = allRecorded();
+      for (const ex of exchanges) await host.exchange(as(ex, [["x-tenant", "acme"]]));
+      const delivered = () => collector.accepted().reduce((s, r) => s + logRecordsIn(r.body.toString("utf8")), 0);
+      const end = Date.now() + 10_000;
+      while (delivered() < exchanges.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      expect(delivered()).toBe(exchanges.length);
+
+      const docs = collector.accepted().map((r) => r.body.toString("utf8"));
+      expect(docs.every((d) => !d.includes("\n"))).toBe(true);
+      const ok = await verify([file(docs)]);
+      expect(ok.status, JSON.stringify(ok.result?.failure) + ok.err).toBe(0);
+      expect(ok.result.records).toBe(exchanges.length);
+      expect(ok.result.chains).toHaveLength(2);
+      expect(Object.values(ok.result.formats)).toEqual(["otlp"]);
+
+      // The last record of the largest batch (batches cut by the timer vary in size): its
+      // request path edited in the store.
+      const sizes = docs.map(logRecordsIn);
+      const k = sizes.indexOf(Math.max(...sizes));
+      const doc = JSON.parse(docs[k]);
+      const lr = doc.resourceLogs[0].scopeLogs[0].logRecords.at(-1);
+      const path = lr.body.kvlistValue.values.find((kv: { key: string }) => kv.key === "path");
+      path.value = { stringValue: path.value.stringValue + "/x" };
+      const tampered = [...docs];
+      tampered[k] = JSON.stringify(doc);
+      const f = (await verify([file(tampered)])).result.failure;
+      expect(f).toMatchObject({ kind: "modified", line: k + 1, index: sizes[k] });
+    } finally {
+      await collector.stop();
+    }
+  }, 60_000);
 });
