@@ -5,7 +5,7 @@
 // its answer carries the limit, what remains and when the window resets.
 // The protocol only adds: a reservation cannot be handed back, so settlement sends the
 // overrun when a call used more than was charged, and counts unused reservations (`unreleased`).
-import { BaseContext, BufferType, GrpcHandler, WasmResult, getBufferBytes, getCurrentTimeNanoseconds, lastResult } from "../sdk";
+import { BaseContext, BufferType, GrpcHandler, WasmResult, getBufferBytes, getCurrentTimeNanoseconds, getProperty, lastResult } from "../sdk";
 import { RateLimitCode, RateLimitRequestWriter, RateLimitResponse, decodeRateLimitResponse } from "../lib/ratelimit";
 import { Charge } from "./charge";
 import { GlobalConfig } from "./config";
@@ -43,6 +43,17 @@ export function encodeShouldRateLimit(g: GlobalConfig, c: Charge, hits: i64): Ui
   return out;
 }
 
+// Whether the host makes gRPC callouts: -1 until first asked. Envoy does; Kong's ngx_wasm_module
+// links proxy_grpc_call but traps when it is called, and APISIX answers Unimplemented. Only
+// Envoy serves the xds.node attribute, so its presence decides; without it a global rule goes
+// straight to failure_mode instead of taking the VM down (README.md, "Other hosts").
+let grpcHost: i32 = -1;
+
+export function hostHasGrpc(): bool {
+  if (grpcHost < 0) grpcHost = getProperty(["xds", "node", "id"]) !== null ? 1 : 0;
+  return grpcHost == 1;
+}
+
 /** One outstanding admission call of a stream. */
 export class GlobalCall extends GrpcHandler {
   private charge: Charge | null = null;
@@ -54,6 +65,7 @@ export class GlobalCall extends GrpcHandler {
 
   /** Sends the call for `c`; false when it could not be sent (unknown cluster, encoding). */
   send(g: GlobalConfig, c: Charge, hits: i64): bool {
+    if (!hostHasGrpc()) return false;
     const message = encodeShouldRateLimit(g, c, hits);
     if (message === null) return false;
     c.globalHits = hits < 1 ? 1 : hits;

@@ -6,7 +6,7 @@ import { buildPriceTable, defaultPriceTable, PriceTable } from "../lib/pricing";
 import { BudgetConfig, readBudgetConfig } from "./config";
 import { BudgetMetrics } from "./metrics";
 import { Charge } from "./charge";
-import { encodeShouldRateLimit, RLS_METHOD, RLS_SERVICE, SettlementCall } from "./global";
+import { encodeShouldRateLimit, hostHasGrpc, RLS_METHOD, RLS_SERVICE, SettlementCall } from "./global";
 import { BudgetStream } from "./stream";
 import { publishPolicy } from "../lib/policy";
 
@@ -53,6 +53,7 @@ export class BudgetRoot extends RootContext {
       c.metrics.unreleased.increment(<u64>(c.globalHits - actual));
       return;
     }
+    if (!hostHasGrpc()) return;
     const message = encodeShouldRateLimit(g, c, actual - c.globalHits);
     if (message !== null) this.grpcCall(g.cluster, RLS_SERVICE, RLS_METHOD, null, message, g.timeoutMs, this.settlement);
   }

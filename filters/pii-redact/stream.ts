@@ -12,7 +12,7 @@
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
-  getHeaderMapValueBytes, setBufferBytes,
+  WasmResult, getHeaderMapValueBytes, logWarn, setBufferBytes,
 } from "../sdk";
 import { parseHttpStatus } from "../lib/bytes";
 import { piiTypeName } from "../lib/pii/findings";
@@ -41,6 +41,7 @@ export class PiiStream extends HttpContext {
   blockedType: i32 = 0;
   /** A reply not rewritten: InvokeModelWithResponseStream, or an encoding we cannot decode. */
   responseStreamed: bool = false;
+  private responseUnrewritable: bool = false;
   private reply: ReplyStream | null = null;
   /** A compressed reply is decompressed here and sent on uncompressed (content-encoding dropped). */
   private inflater: Inflater | null = null;
@@ -96,7 +97,12 @@ export class PiiStream extends HttpContext {
     }
     if (r == DOC_REWRITTEN) {
       const out = this.doc.rewriter.out;
-      setBufferBytes(BufferType.HttpRequestBody, 0, ALL, out.ptr, out.length);
+      // A host that cannot rewrite bodies (APISIX answers Unimplemented) would send the prompt
+      // as it came: refuse it instead.
+      if (setBufferBytes(BufferType.HttpRequestBody, 0, ALL, out.ptr, out.length) != WasmResult.Ok) {
+        this.refuse(500, "The gateway could not remove personal data from the request, so it was not sent.", "tollgate_pii_rewrite_failed");
+        return FilterDataStatus.StopIterationNoBuffer;
+      }
     }
     return FilterDataStatus.Continue;
   }
@@ -161,7 +167,7 @@ export class PiiStream extends HttpContext {
         reply.finish(out);
         this.badDocuments += reply.badUnits;
       }
-      setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+      this.setResponse(out.ptr, out.length);
       return FilterDataStatus.Continue;
     }
     if (!this.rewriteResponse) {
@@ -190,11 +196,11 @@ export class PiiStream extends HttpContext {
     const r = this.doc.run(this.rec.provider, this.rec.operation, true, ptr, len);
     if (r == DOC_REWRITTEN) {
       const out = this.doc.rewriter.out;
-      setBufferBytes(BufferType.HttpResponseBody, 0, ALL, out.ptr, out.length);
+      this.setResponse(out.ptr, out.length);
     } else {
       if (r == DOC_UNREADABLE) this.badDocuments++;
       // The header now says identity: the client gets the decompressed bytes either way.
-      if (this.inflater !== null) setBufferBytes(BufferType.HttpResponseBody, 0, ALL, ptr, len);
+      if (this.inflater !== null) this.setResponse(ptr, len);
     }
     body.free();
     return FilterDataStatus.Continue;
@@ -212,7 +218,18 @@ export class PiiStream extends HttpContext {
     const chunk = this.getResponseBodyBytes(0, bodySize);
     const plain = chunk === null ? this.plain(0, 0, endOfStream) : this.plain(chunk.ptr, chunk.len, endOfStream);
     if (chunk !== null) chunk.free();
-    setBufferBytes(BufferType.HttpResponseBody, 0, ALL, plain.ptr, plain.length);
+    this.setResponse(plain.ptr, plain.length);
+  }
+
+  /**
+   * Replaces the reply chunk. A host that refuses (APISIX answers Unimplemented) leaves the reply
+   * as the provider sent it: said once per stream, since nothing else can tell.
+   */
+  private setResponse(ptr: usize, len: usize): void {
+    const r = setBufferBytes(BufferType.HttpResponseBody, 0, ALL, ptr, len);
+    if (r == WasmResult.Ok || this.responseUnrewritable) return;
+    this.responseUnrewritable = true;
+    logWarn("pii-redact: the host refused to rewrite the reply (proxy_set_buffer_bytes result " + (<i32>r).toString() + "); it reaches the client unredacted");
   }
 
   /** The chunk's decompressed bytes (the chunk itself when the reply is not compressed). */

@@ -102,8 +102,9 @@ export function apisixProfile(): HostProfile {
             return envoy(type, start, Math.min(size, len - start), retPtr, retLen);
           };
         case "proxy_send_local_response":
-          // Status, body and the extra headers are applied; details and gRPC status are not.
-          return (code: number, _d: number, _dl: number, b: number, bl: number, h: number, hl: number) => envoy(code, 0, 0, b, bl, h, hl, -1);
+          // Status, body and the extra headers are applied; the gRPC status is not. (Details are
+          // kept: APISIX has none, the harness uses them to tell a local reply from the upstream's.)
+          return (code: number, d: number, dl: number, b: number, bl: number, h: number, hl: number) => envoy(code, d, dl, b, bl, h, hl, -1);
         default:
           return envoy;
       }
