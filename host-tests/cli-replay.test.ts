@@ -121,7 +121,7 @@ describe("tollgate replay: report, expectations, exit status", () => {
   it("prints one line per exchange and a summary, and exits 1 when an expectation fails", async () => {
     const r = await inProcess(["replay", cassette, "--chain", join(repo, "envoy/envoy.yaml")]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^chain: .*envoy\.yaml listener llm_ingress: pii-redact \(wasm\) → token-meter \(wasm\) → budget \(wasm\) → \(envoy\.filters\.http\.router\)$/m);
+    expect(r.stdout).toMatch(/^chain: .*envoy\.yaml listener llm_ingress: pii-redact \(wasm\) → token-meter \(wasm\) → budget \(wasm\) → audit \(wasm\) → \(envoy\.filters\.http\.router\)$/m);
     expect(r.stdout).toMatch(/^✓ holds {2}200 {2}up 23B down 839B {2}chunks 1→1 {2}openai-compatible\/gpt-4o-mini-2024-07-18 {2}tokens in 9 out 9 {2}\$0\.\d{6} {2}budget admitted by model-hourly \d+ tokens left\b/m);
     expect(r.stdout).toMatch(/^✗ fails {2}200/m);
     expect(r.stdout).toContain("    expected status: expected 201, got 200");

@@ -14,6 +14,8 @@ import { runExchanges } from "./replay/run";
 import { failed, summarize } from "./replay/report";
 import { findRedisServerBinary, startRedisServer, type RedisServer } from "./support/redis-server";
 import { startRateLimitService, type RateLimitService } from "./support/ratelimit-service";
+import { Collector } from "./support/collector";
+import { PREFIX as AUDIT_LOG_PREFIX, chainProblems, recordLines } from "./support/audit";
 import { KNOWN_ROOTS, REPO, loadShipped, moduleOfUrl, type ShippedChain } from "./support/shipped-configs";
 
 const shipped = loadShipped();
@@ -21,12 +23,11 @@ const exchanges = loadCassettes([join(REPO, "host-tests/recordings/cassettes")])
 const decode = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
 
 /** The filter state each filter leaves on a recognised LLM call: proof that it ran (a filter that
- * failed open, or never started, leaves none). */
+ * failed open, or never started, leaves none). The audit filter leaves records instead (below). */
 const STATE_OF: Record<string, string> = {
   "pii-redact": "tollgate.pii",
   "token-meter": "tollgate.usage",
   budget: "tollgate.budget",
-  audit: "tollgate.audit",
 };
 
 const schemas = new Map<string, (c: unknown) => string[]>();
@@ -118,7 +119,10 @@ describe.each(shipped.chains.map((c) => [c.label, c] as [string, ShippedChain]))
   describe("replays the recordings suite", () => {
     let redis: RedisServer | undefined;
     let ratelimit: RateLimitService | undefined;
+    let collector: Collector | undefined;
     const usesRatelimit = chain.filters.some((f) => f.rootId === "budget" && /"global"\s*:/.test(f.configuration));
+    const audit = chain.filters.find((f) => f.rootId === "audit");
+    const auditHttpCluster: string | undefined = audit ? JSON.parse(audit.configuration || "{}").sinks?.http?.cluster : undefined;
 
     beforeAll(async () => {
       // A budget with global rules talks to the rate-limit service: give it the real protocol on
@@ -128,16 +132,36 @@ describe.each(shipped.chains.map((c) => [c.label, c] as [string, ShippedChain]))
         redis = await startRedisServer();
         ratelimit = await startRateLimitService({ redisUrl: redis.url, config: readFileSync(join(REPO, "envoy/ratelimit/config.yaml"), "utf8") });
       }
+      // The audit filter's http sink posts OTLP logs to a cluster: a loopback collector stands in
+      // for the OpenTelemetry Collector.
+      if (auditHttpCluster) collector = await Collector.start();
     });
     afterAll(async () => {
+      await collector?.stop();
       await ratelimit?.close();
       await redis?.close();
     });
 
     it("with npm start's pass criteria, no trap, and every filter's filter state on every call", async () => {
-      const hostOptions = { ...chain.hostOptions, clusters: { ...chain.hostOptions.clusters, ...(ratelimit ? { ratelimit: ratelimit.url } : {}) } };
+      const hostOptions = {
+        ...chain.hostOptions,
+        clusters: { ...chain.hostOptions.clusters, ...(ratelimit ? { ratelimit: ratelimit.url } : {}), ...(collector && auditHttpCluster ? { [auditHttpCluster]: collector.url } : {}) },
+      };
+      let logs: Array<{ message: string }> = [];
       const outcomes = await runExchanges(exchanges, {
-        newHost: async () => createHost(chain.filters.map((f) => f.config), hostOptions),
+        newHost: async () => {
+          const host = await createHost(chain.filters.map((f) => f.config), hostOptions);
+          logs = (host as unknown as { logs: Array<{ message: string }> }).logs;
+          // The http sink sends a batch every flush interval (1 s by default): give it time to
+          // deliver the last one before the host goes away, as a running Envoy would.
+          const close = host.close.bind(host);
+          host.close = async () => {
+            const deadline = Date.now() + 5000;
+            while (collector && collector.otlpRecords().length < exchanges.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+            await close();
+          };
+          return host;
+        },
         split: { kind: "recorded" },
       });
       const summary = summarize(outcomes);
@@ -150,11 +174,22 @@ describe.each(shipped.chains.map((c) => [c.label, c] as [string, ShippedChain]))
       // routes cover every recorded call (envoy/*.yaml) must show every filter on every call; the
       // examples narrow some filters to their own routes and models.
       const coversAll = chain.kind === "envoy";
-      for (const f of chain.filters) {
+      for (const f of chain.filters.filter((x) => x.rootId in STATE_OF)) {
         const key = STATE_OF[f.rootId];
         const without = outcomes.filter((o) => !(key in o.result!.filterState)).map((o) => o.item.name);
         if (coversAll) expect(without, `${f.name} left ${key} on every call`).toEqual([]);
         else expect(without.length, `${f.name} left ${key} on some call`).toBeLessThan(outcomes.length);
+      }
+      if (audit) {
+        // One record per request, in chains that verify; through the collector when the config
+        // names one (the host's shutdown flushes what is still batched), else in Envoy's log.
+        const prefix = JSON.parse(audit.configuration || "{}").sinks?.log?.prefix ?? AUDIT_LOG_PREFIX;
+        const viaLog = recordLines(logs as never, prefix);
+        const viaCollector = collector ? collector.otlpRecords().map((r) => r.line) : [];
+        const lines = [...viaCollector, ...viaLog];
+        expect(lines.length, `${audit.name}: records (collector ${viaCollector.length}, log ${viaLog.length})`).toBe(exchanges.length);
+        if (auditHttpCluster) expect(viaCollector.length, "records reached the collector").toBeGreaterThan(0);
+        expect(chainProblems(lines)).toEqual([]);
       }
       if (ratelimit) {
         // The global rule was decided by the service, never by the local fallback, and the
