@@ -177,6 +177,22 @@ describe("otlp logs", () => {
   });
 });
 
+describe("partial success", () => {
+  it("counts the records a 200 answer's partialSuccess refused, and does not resend the batch", async () => {
+    let calls = 0;
+    collector.answer = () => (++calls === 1 ? { status: 200, body: '{"partialSuccess":{"errorMessage":"2 too old","rejectedLogRecords":"2"}}' } : 200);
+    const h = await sinkHost({ batch_max_records: 3, flush_interval_ms: 10, retry_initial_ms: 10 });
+    for (let i = 0; i < 3; i++) await h.exchange(request([["x-request-id", `r${i}`]]));
+    await until(() => collector.accepted().length === 1 && h.callouts.inFlight === 0, "the answer");
+    for (let i = 0; i < 3; i++) await h.advance!(10);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(collector.requests).toHaveLength(1);
+    expect(h.metrics()["tollgate.audit.http.delivered"]).toBe(1);
+    expect(h.metrics()["tollgate.audit.http.dropped.reason=.partial;"]).toBe(2);
+    expect(h.metrics()["tollgate.audit.http.retries"] ?? 0).toBe(0);
+  });
+});
+
 describe("the decoder check itself", () => {
   it("refuses a payload with a field OTLP does not have, or a wrong type", () => {
     const ok = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: "1", body: { stringValue: "x" } }] }] }] };

@@ -3,7 +3,8 @@
 //   <prefix>.audit.http.batches.result=.R;          batches sent, by result: ok | retry | rejected
 //   <prefix>.audit.http.retries                     batches sent again after a failure
 //   <prefix>.audit.http.dropped.reason=.R;          records never delivered: overflow | rejected |
-//                                                   too_large | malformed | shutdown
+//                                                   too_large | malformed | shutdown | partial
+//                                                   (partial: a 2xx OTLP answer's rejectedLogRecords)
 //   <prefix>.audit.http.fallback_logged             of those, records written to the log sink instead
 //   <prefix>.audit.http.buffered                    gauge: records buffered, summed over worker VMs
 //   <prefix>.audit.http.buffered_bytes              gauge: their bytes
@@ -15,6 +16,7 @@ export const DROP_REJECTED = "rejected";
 export const DROP_TOO_LARGE = "too_large";
 export const DROP_MALFORMED = "malformed";
 export const DROP_SHUTDOWN = "shutdown";
+export const DROP_PARTIAL = "partial";
 
 export class HttpSinkMetrics {
   delivered: Counter;
@@ -27,6 +29,7 @@ export class HttpSinkMetrics {
   droppedTooLarge: Counter;
   droppedMalformed: Counter;
   droppedShutdown: Counter;
+  droppedPartial: Counter;
   fallbackLogged: Counter;
   buffered: Gauge;
   bufferedBytes: Gauge;
@@ -43,6 +46,7 @@ export class HttpSinkMetrics {
     this.droppedTooLarge = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_TOO_LARGE]));
     this.droppedMalformed = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_MALFORMED]));
     this.droppedShutdown = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_SHUTDOWN]));
+    this.droppedPartial = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_PARTIAL]));
     this.fallbackLogged = new Counter(base + "fallback_logged");
     this.buffered = new Gauge(base + "buffered");
     this.bufferedBytes = new Gauge(base + "buffered_bytes");
@@ -53,6 +57,7 @@ export class HttpSinkMetrics {
     if (reason == DROP_REJECTED) return this.droppedRejected;
     if (reason == DROP_TOO_LARGE) return this.droppedTooLarge;
     if (reason == DROP_MALFORMED) return this.droppedMalformed;
+    if (reason == DROP_PARTIAL) return this.droppedPartial;
     return this.droppedShutdown;
   }
 }

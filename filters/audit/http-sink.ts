@@ -13,7 +13,7 @@
 // - onDone (VM shutting down): batches go out back to back, no backoff; the first failure ends
 //   the attempt and whatever is left is counted as dropped (reason shutdown).
 import {
-  RootContext, BaseContext, HttpCallHandler, HeaderPair, MapType, WasmResult,
+  RootContext, BaseContext, HttpCallHandler, HeaderPair, MapType, WasmResult, BufferType, getBufferBytes,
   getCurrentTimeNanoseconds, getHeaderMapValue, getPropertyBytes, lastResult, log, logEnabled, LogLevel, proxyDone,
 } from "../sdk";
 import { ByteBuffer } from "../lib/bytes/buffer";
@@ -23,6 +23,7 @@ import {
 } from "./http-sink-config";
 import { BatchBuffer } from "./batch-buffer";
 import { OtlpRecordEncoder, otlpRequestPrefix, OTLP_REQUEST_SUFFIX, ENCODE_OK } from "./otlp-encode";
+import { rejectedLogRecords } from "./otlp-response";
 import {
   HttpSinkMetrics, DROP_OVERFLOW, DROP_REJECTED, DROP_TOO_LARGE, DROP_MALFORMED, DROP_SHUTDOWN,
 } from "./http-sink-metrics";
@@ -35,7 +36,7 @@ const ENCODE_CAP: usize = 256 << 20;
 class BatchResponse extends HttpCallHandler {
   constructor(readonly sink: HttpSink) { super(); }
   onHttpCallResponse(context: BaseContext, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
-    this.sink.onResponse(token, numHeaders);
+    this.sink.onResponse(token, numHeaders, bodySize);
   }
 }
 
@@ -211,7 +212,7 @@ export class HttpSink extends RecordSink {
   }
 
   /** The response (or failure: numHeaders 0) of the batch in flight. */
-  onResponse(token: u32, numHeaders: u32): void {
+  onResponse(token: u32, numHeaders: u32, bodySize: u32): void {
     if (!this.inFlight || token != this.token) return;
     this.inFlight = false;
     let status: u32 = 0;
@@ -219,17 +220,20 @@ export class HttpSink extends RecordSink {
       const s = getHeaderMapValue(MapType.HttpCallResponseHeaders, ":status");
       if (s !== null) status = <u32>parseStatus(s);
     }
-    if (status >= 200 && status < 300) this.delivered();
+    if (status >= 200 && status < 300) this.delivered(this.encoder !== null && bodySize > 0 ? this.partiallyRejected(bodySize) : 0);
     else if (status == 0 || status == 408 || status == 429 || status >= 500) this.failed(status);
     else this.rejected(status);
   }
 
-  private delivered(): void {
+  /** `refused`: records a 2xx OTLP answer says it did not keep (partialSuccess). */
+  private delivered(refused: u64): void {
     const buf = this.buffer;
     const n = buf.pinnedCount;
     const bytes = this.pinnedBytes();
     buf.popPinned();
-    this.metrics.delivered.increment(<u64>n);
+    const lost = min<u64>(refused, <u64>n);
+    this.metrics.delivered.increment(<u64>n - lost);
+    this.metrics.droppedPartial.increment(lost);
     this.metrics.batchesOk.increment();
     this.metrics.buffered.add(-<i64>n);
     this.metrics.bufferedBytes.add(-<i64>bytes);
@@ -280,6 +284,16 @@ export class HttpSink extends RecordSink {
     log(LogLevel.Warn, "audit http sink: collector rejected a batch of " + n.toString() + " records with status " + status.toString());
     if (this.shuttingDown) { this.continueShutdown(); return; }
     this.maybeSend(getCurrentTimeNanoseconds());
+  }
+
+  private partiallyRejected(bodySize: u32): u64 {
+    // The answer is small; a huge one is not an ExportLogsServiceResponse worth reading.
+    const b = getBufferBytes(BufferType.HttpCallResponseBody, 0, min<u32>(bodySize, 64 << 10));
+    if (b === null) return 0;
+    const n = rejectedLogRecords(this.scanner, b.ptr, b.len);
+    b.free();
+    if (n > 0) log(LogLevel.Warn, "audit http sink: the collector refused " + n.toString() + " records of a batch (OTLP partial success)");
+    return n;
   }
 
   private pinnedBytes(): usize {
