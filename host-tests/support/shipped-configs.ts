@@ -224,6 +224,8 @@ function readExtensionPolicy(root: string, file: string, doc: Obj, shipped: Ship
     if (!url) return void shipped.problems.push(`${where}: code.type must be HTTP (code.http.url) or Image (code.image.url)`);
     const module = moduleOfUrl(url);
     if (!checkRoot(where, rootId, module, shipped)) return;
+    // Envoy Gateway's CRD pattern for a checksum; anything else is refused at apply time.
+    if (isObj(src) && src.sha256 !== undefined && !/^[a-f0-9]{64}$/.test(String(src.sha256))) shipped.problems.push(`${where}: sha256 must be 64 lowercase hex characters`);
     const wasmName = typeof w.name === "string" ? w.name : `${name(doc)}-${i}`;
     const configuration = w.config === undefined ? "" : JSON.stringify(w.config);
     const failurePolicy: FailurePolicy = w.failOpen === true ? "FAIL_OPEN" : "FAIL_CLOSED";
@@ -245,6 +247,7 @@ function readWasmPlugins(root: string, file: string, docs: Obj[], shipped: Shipp
     const rootId = typeof spec.pluginName === "string" ? spec.pluginName : "";
     const module = moduleOfUrl(url);
     if (!checkRoot(where, rootId, module, shipped)) continue;
+    if (spec.sha256 !== undefined && !/^[a-f0-9]{64}$/.test(String(spec.sha256))) shipped.problems.push(`${where}: sha256 must be 64 lowercase hex characters`);
     const phase = PHASES.indexOf(typeof spec.phase === "string" ? spec.phase : "UNSPECIFIED_PHASE");
     if (phase < 0) {
       shipped.problems.push(`${where}: unknown phase ${JSON.stringify(spec.phase)}`);
