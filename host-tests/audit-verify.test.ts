@@ -163,6 +163,28 @@ describe("audit verify on NDJSON", () => {
     expect(r.out).toContain("4 records, seq 3..6");
   });
 
+  it("--window: accepts records that come early within the window, still names deletions and duplicates", async () => {
+    const { writers, lines } = threeChains(9);
+    // Each chain's records shuffled within blocks of three, as a store that does not keep order.
+    const shuffled = [...lines];
+    for (let i = 0; i + 9 <= shuffled.length; i += 9) shuffled.splice(i, 9, ...shuffled.slice(i, i + 9).reverse());
+    expect(shuffled).not.toEqual(lines);
+    expect((await failure([file(shuffled)])).kind).toBe("reordered");
+    expect((await verify([file(shuffled), "--window", "2"])).status).toBe(0);
+    expect((await failure([file(shuffled), "--window", "1"])).kind).toMatch(/reordered|deleted/);
+
+    const gone = lineOf(shuffled, writers[1].chain, 5);
+    const deleted = shuffled.filter((_, i) => i !== gone - 1);
+    const f = await failure([file(deleted), "--window", "2"]);
+    expect(f).toMatchObject({ kind: "deleted", chain: writers[1].chain, seq: 6 });
+    expect(f.line).toBe(lineOf(deleted, writers[1].chain, 6));
+
+    const dup = [...shuffled];
+    const at = lineOf(dup, writers[0].chain, 8);
+    dup.splice(at, 0, dup[at - 1]);
+    expect(await failure([file(dup), "--window", "2"])).toMatchObject({ kind: "duplicated", line: at + 1, seq: 8 });
+  });
+
   it("reads several files as one stream (rotated logs, oldest first) and reports the file", async () => {
     const { lines } = threeChains(4);
     const a = file(lines.slice(0, 5));
@@ -318,7 +340,7 @@ describe("audit verify on OTLP/HTTP JSON", () => {
 describe("audit verify usage", () => {
   it("exits 2 on usage errors", async () => {
     const f = file(threeChains(1).lines);
-    for (const args of [[], [f, "--bogus"], [f, "--format", "xml"], [f, "--key-file", "k", "--key-env", "K"], [f, "--key-env", "UNSET"], [join(dir, "missing.ndjson")], [f, "--schema", join(dir, "missing.json")]]) {
+    for (const args of [[], [f, "--bogus"], [f, "--format", "xml"], [f, "--key-file", "k", "--key-env", "K"], [f, "--key-env", "UNSET"], [join(dir, "missing.ndjson")], [f, "--schema", join(dir, "missing.json")], [f, "--window", "-1"]]) {
       const r = await verify(args);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.err).not.toBe("");

@@ -40,6 +40,11 @@ export interface VerifyOptions {
   key?: Buffer;
   /** Trust the first record seen of each chain instead of requiring seq 1. */
   partial?: boolean;
+  /**
+   * Records that arrive early, up to this many per chain, wait for their turn instead of
+   * counting as a gap: for stores that do not keep write order. 0 (default): input order.
+   */
+  window?: number;
 }
 
 const ZERO_HASH = "0".repeat(64);
@@ -67,6 +72,14 @@ interface PendingGap {
   to: number;
 }
 
+interface Held {
+  r: Fields;
+  text: string;
+  place: Place;
+  /** Input position, to name the earliest of several gaps. */
+  order: number;
+}
+
 interface Fields {
   chain: string;
   seq: number;
@@ -78,6 +91,8 @@ interface Fields {
 
 export class ChainVerifier {
   private chains = new Map<string, ChainState>();
+  /** Early records per chain (--window), by seq. */
+  private held = new Map<string, Map<number, Held>>();
   private pending: PendingGap | null = null;
   private failure: Failure | null = null;
   records = 0;
@@ -96,12 +111,21 @@ export class ChainVerifier {
     this.records++;
     const checked = this.readRecord(c, place);
     if ("kind" in checked) return this.fail(checked);
+    if (this.holdEarly(checked.fields, checked.text, place)) return;
     this.checkChain(checked.fields, checked.text, place);
+    this.release(checked.fields.chain);
   }
 
   /** The first failure (a pending gap becomes a deletion), or null when everything verified. */
   finish(): Failure | null {
     if (this.pending && !this.failure) this.failure = this.pending.failure;
+    if (!this.failure) {
+      // Records still held at the end wait for ones that never came.
+      const waiting = [...this.held].filter(([, h]) => h.size > 0);
+      const order = (h: Map<number, Held>) => h.get(Math.min(...h.keys()))!.order;
+      waiting.sort(([, a], [, b]) => order(a) - order(b));
+      if (waiting.length) this.failure = this.gapBefore(...waiting[0]);
+    }
     return this.failure;
   }
 
@@ -178,6 +202,53 @@ export class ChainVerifier {
     if (createHmac("sha256", key).update(message).digest("hex") === r.hash) return null;
     if (sha256(message) === r.hash) return { kind: "bad hash", message: "hash is plain SHA-256, not HMAC with the key: written (forged) without the key" };
     return { kind: "modified", message: `hash does not recompute with the key: the record was changed after it was written${firstOfChain ? " (or the key is not this chain's)" : ""}` };
+  }
+
+  /** --window: keeps a record that came before its turn; true when it was kept (or failed). */
+  private holdEarly(r: Fields, text: string, place: Place): boolean {
+    const window = this.opts.window ?? 0;
+    const st = this.chains.get(r.chain);
+    if (window === 0 || (!st && this.opts.partial)) return false;
+    const expected = st ? st.lastSeq + 1 : 1;
+    if (r.seq <= expected) return false;
+    let held = this.held.get(r.chain);
+    if (!held) this.held.set(r.chain, (held = new Map()));
+    const twin = held.get(r.seq);
+    if (twin) {
+      const at = { ...place, chain: r.chain, seq: r.seq };
+      this.fail(twin.r.hash === r.hash
+        ? { ...at, kind: "duplicated", message: `a second copy of seq ${r.seq} (${where(twin.place)})` }
+        : { ...at, kind: "modified", message: `a different record with seq ${r.seq} came first (${where(twin.place)})` });
+      return true;
+    }
+    held.set(r.seq, { r, text, place, order: this.records });
+    if (held.size > window) {
+      const failure = this.gapBefore(r.chain, held);
+      const first = Math.min(...held.keys());
+      this.pending = { chain: r.chain, from: expected, to: first - 1, failure: { ...failure, message: `${failure.message}, and ${window} later records came first (--window ${window})` } };
+    }
+    return true;
+  }
+
+  /** After a record is accepted: the held records whose turn has come, in seq order. */
+  private release(chain: string) {
+    const held = this.held.get(chain);
+    while (held?.size && !this.failure) {
+      const st = this.chains.get(chain);
+      const next = st && held.get(st.lastSeq + 1);
+      if (!next) return;
+      held.delete(next.r.seq);
+      this.checkChain(next.r, next.text, next.place);
+    }
+  }
+
+  /** The deletion a chain's held records point at: the first record after the missing ones. */
+  private gapBefore(chain: string, held: Map<number, Held>): Failure {
+    const first = held.get(Math.min(...held.keys()))!;
+    const st = this.chains.get(chain);
+    const expected = st ? st.lastSeq + 1 : 1;
+    const missing = first.r.seq - 1 === expected ? `seq ${expected} is missing` : `seq ${expected}..${first.r.seq - 1} are missing`;
+    return { ...first.place, chain, seq: first.r.seq, kind: "deleted", message: st ? `follows seq ${st.lastSeq} (${where(st.lastPlace)}): ${missing}` : `the chain's first record is seq ${first.r.seq}: ${missing}` };
   }
 
   private accept(r: Fields, place: Place, st: ChainState | undefined) {

@@ -7,7 +7,7 @@ import { DEFAULT_SCHEMA, loadRecordSchema } from "./audit-schema";
 import { CannotVerify, ChainVerifier, where, type ChainSummary, type Failure } from "./audit-verify";
 
 export const AUDIT_USAGE = `usage: tollgate audit verify <file>... [--key-file F | --key-env VAR] [--prefix P]
-                             [--format auto|ndjson|log|otlp] [--partial] [--json] [--schema F]
+                             [--format auto|ndjson|log|otlp] [--partial] [--window N] [--json] [--schema F]
 
 Checks audit records (filters/audit/CHAIN.md) in input order, per chain: schema, canonical form,
 seq continuity, prev linkage and hash, and names the first broken record.
@@ -20,6 +20,8 @@ seq continuity, prev linkage and hash, and names the first broken record.
                    (OpenTelemetry Collector file exporter); auto (default): per file, from its
                    first non-empty line
   --partial        an export that starts mid-chain: trust the first record of each chain
+  --window N       a store that does not keep write order: a record may come up to N records
+                   of its chain early (held until its turn)                      default 0
   --json           the result as one JSON object on stdout
   --schema F       record schema                  default filters/audit/record.schema.json
 Exit status: 0 all records verify; 1 a record fails (or no record was found); 2 usage error,
@@ -43,12 +45,13 @@ interface Options {
   prefix: string;
   format: Format | "auto";
   partial: boolean;
+  window: number;
   json: boolean;
   schema: string;
 }
 
 function parse(argv: string[], env: Record<string, string | undefined>): Options | "help" {
-  const o: Options = { files: [], prefix: "TOLLGATE_AUDIT ", format: "auto", partial: false, json: false, schema: DEFAULT_SCHEMA };
+  const o: Options = { files: [], prefix: "TOLLGATE_AUDIT ", format: "auto", partial: false, window: 0, json: false, schema: DEFAULT_SCHEMA };
   let keyFile: string | undefined;
   let keyEnv: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -72,6 +75,12 @@ function parse(argv: string[], env: Record<string, string | undefined>): Options
         break;
       }
       case "--partial": o.partial = true; break;
+      case "--window": {
+        const v = value();
+        if (!/^\d{1,6}$/.test(v)) throw new UsageError("--window needs an integer from 0 to 999999");
+        o.window = Number(v);
+        break;
+      }
       case "--json": o.json = true; break;
       case "-h": case "--help": return "help";
       default:
@@ -136,7 +145,7 @@ async function verify(o: Options, io: AuditIo): Promise<number> {
   } catch (e) {
     throw new Error(`cannot load the record schema ${o.schema}: ${(e as Error).message}`);
   }
-  const v = new ChainVerifier({ validate, key: o.key, partial: o.partial });
+  const v = new ChainVerifier({ validate, key: o.key, partial: o.partial, window: o.window });
   const formats: Record<string, Format> = {};
   try {
     for (const file of o.files) {
