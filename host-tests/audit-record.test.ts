@@ -1,0 +1,114 @@
+// What one record says, field by field, against what the request and the other filters said:
+// ids, trace context, tenant and key sources, UTF-8 sanitising, digests, timing and the policy
+// version.
+import { createHash } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Exchange } from "./harness/api";
+import { as, recorded } from "./support/budget";
+import { closeProbeHosts } from "./support/probe";
+import { fullChainHost, recordLines, records, validateRecord } from "./support/audit";
+
+afterAll(closeProbeHosts);
+
+const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
+
+async function one(audit: unknown, ex: Exchange, extra: Parameters<typeof fullChainHost>[0] = {}) {
+  const host = await fullChainHost({ audit, ...extra });
+  const r = await host.exchange(ex);
+  const recs = records(host.logs);
+  expect(recs).toHaveLength(1);
+  expect(validateRecord(recs[0]), JSON.stringify(validateRecord.errors)).toBe(true);
+  return { host, r, rec: recs[0] };
+}
+
+describe("audit record fields", () => {
+  it("takes request id, trace context, route, tenant and the key from the configured places", async () => {
+    const ex = as(recorded("openai/chat-basic"), [
+      ["x-request-id", "req-42"],
+      ["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+      ["x-tenant", "acme"],
+    ], { metadata: { "envoy.filters.http.jwt_authn": { jwt_payload: { org: { id: "org-7" } } } } });
+    const { rec } = await one({ tenant: [{ jwt_claim: ["org", "id"] }, { header: "x-tenant" }], key: { query: "key" } },
+      { ...ex, request: { ...ex.request, path: "/v1/chat/completions?key=AIzaSyTEST&alt=json" } });
+    expect(rec).toMatchObject({
+      request_id: "req-42", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7",
+      tenant: "org-7", path: "/v1/chat/completions", method: "POST", authority: "api.openai.com",
+      key_hash: "sha256:" + sha256("AIzaSyTEST").slice(0, 32),
+    });
+    expect(rec.time).toBe(new Date(rec.timing.start).toISOString());
+  });
+
+  it.each([
+    ["all-zero trace id", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"],
+    ["upper-case hex", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"],
+    ["version ff", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+    ["version 00 with a suffix", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"],
+    ["short", "00-4bf92f35-00f067aa0ba902b7-01"],
+  ])("an invalid traceparent (%s) gives null ids", async (_, tp) => {
+    const { rec } = await one({}, as(recorded("openai/chat-basic"), [["traceparent", tp]]));
+    expect([rec.trace_id, rec.span_id]).toEqual([null, null]);
+  });
+
+  it("a later traceparent version with extra fields is read; the tenant falls back to the header", async () => {
+    const { rec } = await one({ tenant: [{ jwt_claim: "org" }, { header: "x-tenant" }] }, as(recorded("openai/chat-basic"), [
+      ["traceparent", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future"], ["x-tenant", "acme"],
+    ]));
+    expect([rec.trace_id, rec.tenant]).toEqual(["4bf92f3577b34da6a3ce929d0e0e4736", "acme"]);
+  });
+
+  // The harness carries header values as UTF-8 text, so invalid bytes cannot be sent through it;
+  // U+FFFD replacement (text.ts appendSanitized) is exercised only where values are cut.
+  it("long values are cut at a character boundary, never inside a UTF-8 sequence", async () => {
+    const { rec } = await one({ tenant: { header: "x-tenant" } }, as(recorded("openai/chat-basic"), [
+      ["x-request-id", "r".repeat(255) + "é"], ["x-tenant", "é".repeat(200)],
+    ]));
+    expect(rec.tenant).toBe("é".repeat(128));
+    expect(rec.request_id).toBe("r".repeat(255));
+  });
+
+  it("digests are the request as forwarded (after pii-redact) and the response as the upstream sent it", async () => {
+    const base = recorded("openai/chat-basic");
+    const body = JSON.parse(new TextDecoder().decode(base.request.body));
+    body.messages[0].content = "write to ann.lee@example.com";
+    const ex = { ...base, request: { ...base.request, body: new TextEncoder().encode(JSON.stringify(body)), chunks: undefined } };
+    const { r, rec } = await one({ digests: { request: true, response: true } }, ex, { pii: { entities: { EMAIL: { action: "redact" } } } });
+    const forwarded = r.upstreamRequest!.body;
+    expect(new TextDecoder().decode(forwarded)).not.toContain("ann.lee");
+    expect(rec.digests).toEqual({ request: sha256(forwarded), response: sha256(ex.response.body) });
+    const off = await one({}, ex);
+    expect(off.rec.digests).toBeUndefined();
+  });
+
+  it("timing: start is Envoy's request.time, ttfb when the response headers arrived, duration to the end", async () => {
+    const ex = recorded("openai/chat-basic");
+    const slow: Exchange = { ...ex, response: { ...ex.response, chunks: [20, ex.response.body.length - 20], gapsMs: [0, 80] } };
+    const { rec } = await one({}, slow);
+    expect(rec.timing.ttfb_ms).toBeGreaterThanOrEqual(0);
+    expect(rec.timing.duration_ms).toBeGreaterThanOrEqual(rec.timing.ttfb_ms + 60);
+    expect(Math.abs(rec.timing.start - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("policy: each filter's configuration hash, and a version over all of them that changes with any", async () => {
+    const budget = { rules: [{ name: "r", limit: { tokens: 100000 }, window: { calendar: "day" } }] };
+    const a = await one({}, recorded("openai/chat-basic"), { budget });
+    const expected = {
+      audit: sha256("{}"), budget: sha256(JSON.stringify(budget)), "pii-redact": sha256("{}"), "token-meter": sha256("{}"),
+    };
+    expect(a.rec.policy.filters).toEqual(expected);
+    const lines = Object.entries(expected).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${k}=${v}\n`).join("");
+    expect(a.rec.policy.version).toBe(sha256(lines).slice(0, 32));
+    const b = await one({}, recorded("openai/chat-basic"), { budget: { ...budget, default_output_cap: 100 } });
+    expect(b.rec.policy.filters.budget).not.toBe(expected.budget);
+    expect(b.rec.policy.version).not.toBe(a.rec.policy.version);
+  });
+
+  it("every record line is the prefix then canonical JSON, one line per request, through the configured level", async () => {
+    const host = await fullChainHost({ audit: { sinks: { log: { prefix: "AUDIT|", level: "warn" } } } });
+    await host.exchange(recorded("openai/chat-basic"));
+    const lines = recordLines(host.logs, "AUDIT|");
+    expect(lines).toHaveLength(1);
+    expect(recordLines(host.logs)).toHaveLength(0);
+    expect(host.logs.find((l) => l.message.startsWith("AUDIT|"))!.level).toBe(3);
+    expect(JSON.stringify(JSON.parse(lines[0]))).toBe(lines[0]);
+  });
+});
