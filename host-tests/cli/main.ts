@@ -44,6 +44,10 @@ options:
   --concurrency N      exchanges in flight at once                 default 1
   --cluster NAME=URL   where callouts to cluster NAME go (http://, h2c:// for gRPC)
   --log-level N        wasm log level 0 trace .. 5 critical         default 2
+  --host envoy|kong|apisix  the proxy-wasm host to reproduce (host-tests/harness/README.md,
+                       "Host profiles"); with kong, --chain is a Kong declarative file
+                       (examples/kong/kong.yaml), with apisix an APISIX routes file with its
+                       config.yaml beside it (examples/apisix)   default envoy
   --grep REGEX         replay only exchanges whose name matches
   --json               one JSON object per exchange on stdout, summary on stderr
   --progress           progress counter on stderr (default when stderr is a terminal)
@@ -89,7 +93,7 @@ export function parseArgs(argv: string[]): Parsed {
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     let v: string | undefined;
-    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--upstream", "--cassette", "--out", "--port", "--grep"].includes(a);
+    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--host", "--upstream", "--cassette", "--out", "--port", "--grep"].includes(a);
     let flag = a;
     if (a.startsWith("--") && a.includes("=")) {
       // Split at the first "=", so --cluster=NAME=URL keeps its own.
@@ -126,6 +130,10 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case "--log-level":
         p.chain.logLevel = positiveInt(flag, v, 0);
+        break;
+      case "--host":
+        if (v !== "envoy" && v !== "kong" && v !== "apisix") throw new UsageError(`--host: envoy, kong or apisix, not ${v}`);
+        p.chain.host = v;
         break;
       case "--split":
         try {

@@ -1,9 +1,11 @@
 // From command-line choices (an Envoy bootstrap, or single .wasm files) to the host's inputs.
-import { basename, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { HostOptions, WasmFilterConfig } from "../harness/api";
 import { loadBootstrap, type Bootstrap } from "../harness/bootstrap";
 import type { CreateHost } from "./run";
+import { apisixHarnessFilters, apisixRoutes } from "../support/host-configs-apisix";
+import { kongChains, kongHarnessFilters } from "../support/host-configs-kong";
 
 export interface FilterArg {
   file: string;
@@ -21,6 +23,8 @@ export interface ChainChoice {
   clusters?: Record<string, string>;
   workers?: number;
   logLevel?: number;
+  /** The proxy-wasm host to reproduce; with kong/apisix, --chain is that gateway's own file. */
+  host?: "envoy" | "kong" | "apisix";
 }
 
 export interface Chain {
@@ -36,6 +40,10 @@ export function buildChain(c: ChainChoice): Chain {
   const hostOptions: HostOptions = {};
   if (c.workers !== undefined) hostOptions.workers = c.workers;
   if (c.logLevel !== undefined) hostOptions.logLevel = c.logLevel;
+  if (c.host && c.host !== "envoy") {
+    hostOptions.host = c.host;
+    if (c.chain) return gatewayChain(c, hostOptions);
+  }
   let filters: WasmFilterConfig[] = [];
   let bootstrap: Bootstrap | undefined;
   let description: string;
@@ -57,9 +65,37 @@ export function buildChain(c: ChainChoice): Chain {
     });
     description = filters.length ? `${filters.map((f) => `${f.name} (${basename(String(f.code))})`).join(" → ")} → router` : "no filters (router only)";
   }
+  if (hostOptions.host) description += ` on the ${hostOptions.host} profile`;
   Object.assign(clusters, c.clusters ?? {});
   if (Object.keys(clusters).length) hostOptions.clusters = clusters;
   return { filters, hostOptions, bootstrap, description };
+}
+
+/**
+ * --chain with --host kong: a Kong declarative file's filter chain (--listener picks one by name);
+ * with --host apisix: an APISIX routes file, its wasm plugins read from config.yaml beside it
+ * (--listener picks a route by id). host-tests/support/host-configs-*.ts do the reading.
+ */
+function gatewayChain(c: ChainChoice, hostOptions: HostOptions): Chain {
+  const file = resolve(c.chain!);
+  let names: string[];
+  let filters: WasmFilterConfig[];
+  if (c.host === "kong") {
+    const chains = kongChains(file);
+    const chain = c.listener ? chains.find((x) => x.chain === c.listener) : chains[0];
+    if (!chain) throw new Error(`${c.chain}: no filter chain${c.listener ? ` named ${c.listener}` : ""} (have: ${chains.map((x) => x.chain).join(", ")})`);
+    filters = kongHarnessFilters(chain);
+    names = [`service ${chain.service}, chain ${chain.chain}`];
+  } else {
+    const routes = apisixRoutes(file, join(dirname(file), "config.yaml"));
+    const route = c.listener ? routes.find((x) => x.id === c.listener) : routes[0];
+    if (!route) throw new Error(`${c.chain}: no route${c.listener ? ` with id ${c.listener}` : ""} (have: ${routes.map((x) => x.id).join(", ")})`);
+    filters = apisixHarnessFilters(route);
+    names = [`route ${route.id}`];
+  }
+  if (c.clusters && Object.keys(c.clusters).length) hostOptions.clusters = { ...c.clusters };
+  const description = `${c.chain} (${c.host}) ${names.join("")}: ${filters.map((f) => f.name).join(" → ")} → upstream`;
+  return { filters, hostOptions, description };
 }
 
 export function parseClusterArg(s: string): [string, string] {
