@@ -230,7 +230,7 @@ describe("the mock's command line, behind the chain Envoy runs", () => {
 
     const cassette = loadCassettes([join(ROOT, svc.command[svc.command.indexOf("--cassette") + 1])]).flatMap((c) => c.exchanges);
     const first = cassette.find((e) => e.exchange.request.path === "/v1/chat/completions")!;
-    const res = await fetch(`${gatewayUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: first.exchange.request.body });
+    const res = await fetch(`${gatewayUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from(first.exchange.request.body) });
     const body = Buffer.from(await res.arrayBuffer());
     expect(res.status).toBe(first.exchange.response.status);
     expect(body.equals(Buffer.from(first.exchange.response.body))).toBe(true);
