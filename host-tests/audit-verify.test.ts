@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { LoggerProvider, SimpleLogRecordProcessor, InMemoryLogRecordExporter } from "@opentelemetry/sdk-logs";
 import { JsonLogsSerializer } from "@opentelemetry/otlp-transformer";
@@ -201,6 +202,15 @@ describe("audit verify on NDJSON", () => {
     const f = join(dir, "crlf.ndjson");
     writeFileSync(f, lines.join("\r\n") + "\r\n");
     expect((await verify([f])).status).toBe(0);
+  });
+
+  it("inflates .gz files as they stream", async () => {
+    const { lines } = threeChains(3);
+    const f = join(dir, "export.ndjson.gz");
+    writeFileSync(f, gzipSync(lines.join("\n") + "\n"));
+    expect((await verify([f])).status).toBe(0);
+    writeFileSync(f, gzipSync(lines.filter((_, i) => i !== 4).join("\n") + "\n"));
+    expect(await failure([f])).toMatchObject({ kind: "deleted", line: 7 });
   });
 
   it("reads standard input as -", async () => {

@@ -1,6 +1,7 @@
 // `tollgate audit verify`: checks exported audit records (schema, canonical form, seq, prev,
 // hash per filters/audit/CHAIN.md) and names the first broken one. See filters/audit/VERIFY.md.
 import { createReadStream, readFileSync } from "node:fs";
+import { createGunzip } from "node:zlib";
 import { FORMATS, candidatesOf, detectFormat, type Format } from "./audit-input";
 import { readLines } from "./audit-lines";
 import { DEFAULT_SCHEMA, loadRecordSchema } from "./audit-schema";
@@ -11,7 +12,8 @@ export const AUDIT_USAGE = `usage: tollgate audit verify <file>... [--key-file F
 
 Checks audit records (filters/audit/CHAIN.md) in input order, per chain: schema, canonical form,
 seq continuity, prev linkage and hash, and names the first broken record.
-  <file>...        read in order as one stream ("-" is standard input); rotated logs oldest first
+  <file>...        read in order as one stream ("-" is standard input, *.gz is inflated);
+                   rotated logs oldest first
   --key-file F     the chain's HMAC key: the file's bytes, one trailing newline dropped
   --key-env VAR    the HMAC key from an environment variable
   --prefix P       what precedes a record in a log line            default "TOLLGATE_AUDIT "
@@ -151,7 +153,7 @@ async function verify(o: Options, io: AuditIo): Promise<number> {
     for (const file of o.files) {
       if (!v.wantsMore) break;
       const name = file === "-" ? "<stdin>" : file;
-      const source = file === "-" ? (io.stdin ?? process.stdin) : createReadStream(file, { highWaterMark: 1 << 20 });
+      const source = file === "-" ? (io.stdin ?? process.stdin) : openFile(file);
       let format = o.format === "auto" ? null : o.format;
       try {
         for await (const line of readLines(source)) {
@@ -181,6 +183,15 @@ async function verify(o: Options, io: AuditIo): Promise<number> {
     io.stdout.write(report(failure, chains, v.records, formats, o));
   }
   return failure || v.records === 0 ? 1 : 0;
+}
+
+/** Log stores export compressed files: *.gz is inflated as it streams. */
+function openFile(file: string): NodeJS.ReadableStream & { destroy(): void } {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (!file.endsWith(".gz")) return raw;
+  const gunzip = createGunzip();
+  raw.on("error", (e) => gunzip.destroy(e));
+  return raw.pipe(gunzip);
 }
 
 function report(failure: Failure | null, chains: ChainSummary[], records: number, formats: Record<string, Format>, o: Options): string {
