@@ -48,6 +48,12 @@ function anyContext(id: u32): BaseContext | null {
   return streamContext(id);
 }
 
+function rootIdName(id: u32): string {
+  const root = rootContext(id);
+  if (root !== null) return root.rootId;
+  return unknownRoots.has(id) ? unknownRoots.get(id) : "";
+}
+
 function rejectUnknownRoot(root: u32, what: string): bool {
   if (unknownRoots.has(root)) {
     log(LogLevel.Error, "tollgate: " + what + ": no root context registered for root_id \"" +
@@ -104,13 +110,14 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
 export function proxy_on_vm_start(rootId: u32, vmConfigurationSize: u32): bool {
   const root = rootContext(rootId);
   // The module's first log line: which release and build serves this root id.
-  announceVersion(root !== null ? root.rootId : unknownRoots.has(rootId) ? unknownRoots.get(rootId) : "");
+  announceVersion(rootId, rootIdName(rootId));
   if (root === null) return rejectUnknownRoot(rootId, "on_vm_start");
   return root.onVmStart(vmConfigurationSize);
 }
 
 export function proxy_on_configure(rootId: u32, pluginConfigurationSize: u32): bool {
   refreshLogLevel();
+  announceVersion(rootId, rootIdName(rootId)); // no-op after vm start; APISIX has none
   const root = rootContext(rootId);
   if (root === null) return rejectUnknownRoot(rootId, "on_configure");
   return root.onConfigure(pluginConfigurationSize);

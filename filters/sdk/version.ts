@@ -1,5 +1,5 @@
 // Which release and which sources this module was built from, reported once per root context at
-// vm start: an info log line (the first line the module writes) and a gauge an operator reads
+// vm start (at its first configure on hosts without vm start): an info log line (the first line the module writes) and a gauge an operator reads
 // from Envoy's admin endpoint or Prometheus:
 //   tollgate.build_info.module=.<module>;root=.<root id>;version=.<version>;build=.<hash[0:12]>;  = 1
 // Why a gauge and not filter state: filter state would cost a hostcall on every request of every
@@ -46,8 +46,18 @@ export function moduleBuildHash(): string {
   return stampHash;
 }
 
-/** The log line and the build_info gauge for one root context (call from proxy_on_vm_start). */
-export function announceVersion(rootId: string): void {
+// Root contexts that have announced. Envoy and Kong call proxy_on_vm_start first; APISIX never
+// calls it, so proxy_on_configure announces for a root that has not yet. One entry per root
+// context the VM ever had (one per plugin configuration update): a handful of u32s.
+const announced = new Set<u32>();
+
+/**
+ * The log line and the build_info gauge for one root context, once: called from
+ * proxy_on_vm_start and again from proxy_on_configure for hosts without vm start.
+ */
+export function announceVersion(contextId: u32, rootId: string): void {
+  if (announced.has(contextId)) return;
+  announced.add(contextId);
   parse();
   if (stampHash.length == 0) return;
   log(LogLevel.Info, "tollgate: " + rootId + " " + stampVersion + " (module " + stampModule +
