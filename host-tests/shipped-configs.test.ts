@@ -16,7 +16,7 @@ import { findRedisServerBinary, startRedisServer, type RedisServer } from "./sup
 import { startRateLimitService, type RateLimitService } from "./support/ratelimit-service";
 import { Collector } from "./support/collector";
 import { PREFIX as AUDIT_LOG_PREFIX, chainProblems, recordLines } from "./support/audit";
-import { KNOWN_ROOTS, REPO, loadShipped, moduleOfUrl, type ShippedChain } from "./support/shipped-configs";
+import { KNOWN_ROOTS, REPO, loadShipped, moduleOfUrl, quantityBytes, type ShippedChain } from "./support/shipped-configs";
 
 const shipped = loadShipped();
 const exchanges = loadCassettes([join(REPO, "host-tests/recordings/cassettes")]).flatMap((c) => c.exchanges);
@@ -92,6 +92,19 @@ describe("shipped configurations: what is found", () => {
       ]),
     );
     expect(s.files.map((f) => f.file)).toEqual(["examples/istio/plugins.yaml"]);
+  });
+
+  it("gives each chain its gateway's listener buffer: Envoy Gateway 32 KiB unless a ClientTrafficPolicy raises it, Istio Envoy's 1 MiB", () => {
+    expect([quantityBytes("8Mi"), quantityBytes("32Ki"), quantityBytes("1048576"), quantityBytes("lots")]).toEqual([8 << 20, 32768, 1048576, undefined]);
+    for (const c of shipped.chains.filter((x) => x.kind === "envoy-gateway")) expect(c.hostOptions.bufferLimitBytes, c.label).toBe(8 << 20);
+    for (const c of shipped.chains.filter((x) => x.kind === "istio")) expect(c.hostOptions.bufferLimitBytes, c.label).toBe(1 << 20);
+    // A filter that reads whole bodies must not be promised more than the listener buffers.
+    for (const c of shipped.chains) {
+      for (const f of c.filters.filter((x) => x.rootId === "pii-redact" || x.rootId === "budget")) {
+        const max = JSON.parse(f.configuration || "{}").max_body_bytes ?? 8 << 20;
+        expect(max, `${f.where}: max_body_bytes within the listener buffer`).toBeLessThanOrEqual(c.hostOptions.bufferLimitBytes ?? 1 << 20);
+      }
+    }
   });
 
   it("maps URLs and image references to dist modules", () => {

@@ -7,12 +7,16 @@
 //     order. Envoy Gateway passes `config` as the JSON text of the object in a StringValue,
 //     `failOpen` as fail_open (default false), `rootID` as root_id, and sets vm_id to the
 //     extension's generated name ("Do not share VMs across different filters",
-//     internal/xds/translator/wasm.go), so each entry gets a VM of its own here too;
+//     internal/xds/translator/wasm.go), so each entry gets a VM of its own here too. Its listeners
+//     buffer 32 KiB per connection (tcpListenerPerConnectionBufferLimitBytes,
+//     internal/xds/translator/listener.go) unless a ClientTrafficPolicy next to the policy sets
+//     connection.bufferLimit;
 //   - Istio's WasmPlugin (extensions.istio.io/v1alpha1): one filter per resource, ordered by
 //     phase (AUTHN, AUTHZ, STATS, then unspecified just before the router) and, within a phase, by
 //     priority, highest first (extensions/v1alpha1/wasm.proto). pluginConfig (a Struct) reaches the
 //     filter as its JSON text; pluginName is the root id. Istio sets no vm_id of its own choosing
-//     for users, so no VM sharing is assumed.
+//     for users, so no VM sharing is assumed. Istio has no setting for the listener buffer, so
+//     Envoy's default (1 MiB) applies.
 //
 // The code a shipped config names is mapped to this repo's dist/ module: an Envoy filename under
 // /etc/envoy/dist/ (the harness's path map), or the last segment of an HTTP URL or OCI image
@@ -22,7 +26,7 @@
 // Anything that looks like a wasm filter but is not understood is a problem, not skipped: the
 // test must fail when a shipped config carries a filter it does not check.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { loadAll } from "js-yaml";
 import type { FailurePolicy, HostOptions, WasmFilterConfig } from "../harness/api";
 import { buildChain } from "../replay/chain";
@@ -108,13 +112,29 @@ export function moduleOfUrl(url: string): string | undefined {
   return last in MODULE_ROOTS ? last : undefined;
 }
 
+const EG_DEFAULT_BUFFER_LIMIT = 32768;
+const ENVOY_DEFAULT_BUFFER_LIMIT = 1 << 20;
+
+/** Kubernetes quantity ("8Mi", "32Ki", "1048576") in bytes, or undefined. */
+export function quantityBytes(q: unknown): number | undefined {
+  const m = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(String(q));
+  if (!m) return undefined;
+  const unit: Record<string, number> = { Ki: 1024, Mi: 1 << 20, Gi: 1 << 30, k: 1e3, M: 1e6, G: 1e9 };
+  return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
+}
+
 export function loadShipped(root = REPO): Shipped {
   const shipped: Shipped = { files: [], chains: [], problems: [] };
-  for (const file of findShippedYaml(root)) readFile(root, file, shipped);
+  const bufferLimits = new Map<string, number>();
+  for (const file of findShippedYaml(root)) readFile(root, file, shipped, bufferLimits);
+  for (const c of shipped.chains) {
+    if (c.kind === "envoy-gateway") c.hostOptions.bufferLimitBytes = bufferLimits.get(dirname(c.file)) ?? EG_DEFAULT_BUFFER_LIMIT;
+    if (c.kind === "istio") c.hostOptions.bufferLimitBytes = ENVOY_DEFAULT_BUFFER_LIMIT;
+  }
   return shipped;
 }
 
-function readFile(root: string, file: string, shipped: Shipped) {
+function readFile(root: string, file: string, shipped: Shipped, bufferLimits: Map<string, number>) {
   const text = readFileSync(join(root, file), "utf8");
   let docs: unknown[];
   try {
@@ -138,6 +158,11 @@ function readFile(root: string, file: string, shipped: Shipped) {
     } else if (doc.kind === "EnvoyExtensionPolicy") {
       kinds.push("EnvoyExtensionPolicy");
       eep.push(doc);
+    } else if (doc.kind === "ClientTrafficPolicy") {
+      kinds.push("ClientTrafficPolicy");
+      const spec = isObj(doc.spec) ? doc.spec : {};
+      const limit = isObj(spec.connection) ? quantityBytes(spec.connection.bufferLimit) : undefined;
+      if (limit !== undefined) bufferLimits.set(dirname(file), limit);
     } else if (doc.kind === "WasmPlugin") {
       kinds.push("WasmPlugin");
       plugins.push(doc);
@@ -232,7 +257,7 @@ function readExtensionPolicy(root: string, file: string, doc: Obj, shipped: Ship
     const config: WasmFilterConfig = { name: wasmName, rootId, vmId: wasmName, code: distPath(root, module!), configuration, failurePolicy };
     filters.push({ where, name: wasmName, rootId, module: module!, configuration, failurePolicy, config });
   });
-  shipped.chains.push({ file, kind: "envoy-gateway", label: `${file} (${policy})`, filters, hostOptions: { bufferLimitBytes: 8388608 } });
+  shipped.chains.push({ file, kind: "envoy-gateway", label: `${file} (${policy})`, filters, hostOptions: {} });
 }
 
 const PHASES = ["AUTHN", "AUTHZ", "STATS", "UNSPECIFIED_PHASE"];
@@ -264,5 +289,5 @@ function readWasmPlugins(root: string, file: string, docs: Obj[], shipped: Shipp
   }
   entries.sort((a, b) => a.phase - b.phase || b.priority - a.priority || a.name.localeCompare(b.name));
   const filters = entries.map((e) => e.filter);
-  shipped.chains.push({ file, kind: "istio", label: `${file} (WasmPlugin ${filters.map((f) => f.name).join(", ")})`, filters, hostOptions: { bufferLimitBytes: 8388608 } });
+  shipped.chains.push({ file, kind: "istio", label: `${file} (WasmPlugin ${filters.map((f) => f.name).join(", ")})`, filters, hostOptions: {} });
 }
