@@ -38,6 +38,43 @@ const M_TRACE: i32 = 5;
 const M_SPAN: i32 = 6;
 const M_COUNT: i32 = 7;
 
+// Literal JSON pieces, encoded to UTF-8 once when the module starts (pure computation, so
+// allowed in _initialize) and copied with memory.copy per use.
+function utf8(s: string): ArrayBuffer { return String.UTF8.encode(s); }
+const L_TIME = utf8("{\"timeUnixNano\":\"");
+const L_OBSERVED = utf8("\",\"observedTimeUnixNano\":\"");
+const L_SEVERITY = utf8("\",\"severityNumber\":");
+const L_TEXT_EVENT_BODY = utf8(",\"severityText\":\"INFO\",\"eventName\":\"tollgate.audit\",\"body\":");
+const L_ATTRIBUTES = utf8(",\"attributes\":[");
+const L_TRACE_ID = utf8(",\"traceId\":");
+const L_SPAN_ID = utf8(",\"spanId\":");
+const L_KVLIST = utf8("{\"kvlistValue\":{\"values\":[");
+const L_KEY = utf8("{\"key\":\"");
+const L_COMMA_KEY = utf8(",{\"key\":\"");
+const L_VALUE_STRING = utf8("\",\"value\":{\"stringValue\":\"");
+const L_VALUE_INT = utf8("\",\"value\":{\"intValue\":\"");
+const L_CLOSE_SCALAR_MEMBER = utf8("\"}}");
+const L_VALUE_NULL_MEMBER = utf8("\",\"value\":{}}");
+const L_VALUE_TRUE_MEMBER = utf8("\",\"value\":{\"boolValue\":true}}");
+const L_VALUE_FALSE_MEMBER = utf8("\",\"value\":{\"boolValue\":false}}");
+const L_VALUE = utf8("\",\"value\":");
+const L_CLOSE_LIST = utf8("]}}");
+const L_ARRAY = utf8("{\"arrayValue\":{\"values\":[");
+const L_STRING = utf8("{\"stringValue\":\"");
+const L_CLOSE_STRING = utf8("\"}");
+const L_INT = utf8("{\"intValue\":\"");
+const L_DOUBLE = utf8("{\"doubleValue\":");
+const L_TRUE = utf8("{\"boolValue\":true}");
+const L_FALSE = utf8("{\"boolValue\":false}");
+const L_EMPTY = utf8("{}");
+const L_CLOSE_ATTRIBUTE = utf8("\"}}");
+const H_SCHEMA = utf8("{\"key\":\"tollgate.audit.schema\",\"value\":{");
+const H_CHAIN = utf8("{\"key\":\"tollgate.audit.chain\",\"value\":{");
+const H_SEQ = utf8("{\"key\":\"tollgate.audit.seq\",\"value\":{");
+const H_OUTCOME = utf8("{\"key\":\"tollgate.outcome\",\"value\":{");
+const L_STRING_VALUE_INNER = utf8("\"stringValue\":\"");
+const L_INT_VALUE_INNER = utf8("\"intValue\":\"");
+
 /** Writes one OTLP LogRecord per audit record into `out` (cleared first). */
 export class OtlpRecordEncoder {
   readonly out: ByteBuffer;
@@ -62,28 +99,55 @@ export class OtlpRecordEncoder {
     for (let i = 0; i < M_COUNT; i++) unchecked(this.kinds[i] = 0);
     if (s.next() != TOK_OBJECT_START) return ENCODE_MALFORMED;
 
-    this.lit("{\"timeUnixNano\":\"");
+    this.put(L_TIME);
     this.u64(timeNanos);
-    this.lit("\",\"observedTimeUnixNano\":\"");
+    this.put(L_OBSERVED);
     this.u64(observedNanos);
-    this.lit("\",\"severityNumber\":");
+    this.put(L_SEVERITY);
     this.u64(<u64>SEVERITY_INFO);
-    this.lit(",\"severityText\":\"INFO\",\"eventName\":\"" + OTLP_SCOPE_NAME + "\",\"body\":");
+    this.put(L_TEXT_EVENT_BODY);
     if (!this.value(TOK_OBJECT_START)) return this.failed ? ENCODE_TOO_LARGE : ENCODE_MALFORMED;
     if (s.next() != 0) return ENCODE_MALFORMED; // TOK_END: nothing after the record
 
-    this.lit(",\"attributes\":[");
+    this.put(L_ATTRIBUTES);
     let n = 0;
-    n = this.attribute(n, M_SCHEMA, "tollgate.audit.schema");
-    n = this.attribute(n, M_CHAIN, "tollgate.audit.chain");
-    n = this.attribute(n, M_SEQ, "tollgate.audit.seq");
-    n = this.attribute(n, M_OUTCOME, "tollgate.outcome");
+    n = this.attribute(n, M_SCHEMA, H_SCHEMA);
+    n = this.attribute(n, M_CHAIN, H_CHAIN);
+    n = this.attribute(n, M_SEQ, H_SEQ);
+    n = this.attribute(n, M_OUTCOME, H_OUTCOME);
     this.byte(0x5D);
     // W3C ids become the record's ids when they have the OTLP sizes (16 and 8 bytes, not all zero).
-    if (this.isId(M_TRACE, 32)) { this.lit(",\"traceId\":"); this.span(M_TRACE); }
-    if (this.isId(M_SPAN, 16)) { this.lit(",\"spanId\":"); this.span(M_SPAN); }
+    if (this.isId(M_TRACE, 32)) { this.put(L_TRACE_ID); this.span(M_TRACE); }
+    if (this.isId(M_SPAN, 16)) { this.put(L_SPAN_ID); this.span(M_SPAN); }
     this.byte(0x7D);
     return this.failed ? ENCODE_TOO_LARGE : ENCODE_OK;
+  }
+
+  // A member's `","value":V}` after its key: scalars in one literal with the KeyValue's own
+  // punctuation, so a member costs few appends (each append has a fixed cost that dominates at
+  // these sizes).
+  private memberValue(v: i32): bool {
+    const s = this.scanner;
+    if (v == TOK_STRING) {
+      this.put(L_VALUE_STRING);
+      this.raw(s.tokenPtr, s.tokenLen);
+      this.put(L_CLOSE_SCALAR_MEMBER);
+    } else if (v == TOK_NUMBER && isIntegerLiteral(s.tokenPtr, s.tokenLen)) {
+      this.put(L_VALUE_INT);
+      this.raw(s.tokenPtr, s.tokenLen);
+      this.put(L_CLOSE_SCALAR_MEMBER);
+    } else if (v == TOK_NULL) {
+      this.put(L_VALUE_NULL_MEMBER);
+    } else if (v == TOK_TRUE) {
+      this.put(L_VALUE_TRUE_MEMBER);
+    } else if (v == TOK_FALSE) {
+      this.put(L_VALUE_FALSE_MEMBER);
+    } else {
+      this.put(L_VALUE);
+      if (!this.value(v)) return false;
+      this.byte(0x7D);
+    }
+    return !this.failed;
   }
 
   // The value whose first token `t` was just read. false: malformed (or out of room).
@@ -91,32 +155,29 @@ export class OtlpRecordEncoder {
     const s = this.scanner;
     if (t == TOK_OBJECT_START) {
       const top = s.depth == 1;
-      this.lit("{\"kvlistValue\":{\"values\":[");
+      this.put(L_KVLIST);
       let first = true;
       while (true) {
         const k = s.next();
         if (k == TOK_OBJECT_END) break;
         if (k != TOK_KEY) return false;
         const member = top ? memberOf(s.tokenPtr, s.tokenLen) : M_NONE;
-        if (!first) this.byte(0x2C);
+        this.put(first ? L_KEY : L_COMMA_KEY);
         first = false;
-        this.lit("{\"key\":\"");
         this.raw(s.tokenPtr, s.tokenLen);
-        this.lit("\",\"value\":");
         const v = s.next();
         if (member != M_NONE) {
           unchecked(this.kinds[member] = v);
           unchecked(this.starts[member] = s.tokenPtr);
           unchecked(this.ends[member] = s.tokenPtr + s.tokenLen);
         }
-        if (!this.value(v)) return false;
-        this.byte(0x7D);
+        if (!this.memberValue(v)) return false;
       }
-      this.lit("]}}");
+      this.put(L_CLOSE_LIST);
       return !this.failed;
     }
     if (t == TOK_ARRAY_START) {
-      this.lit("{\"arrayValue\":{\"values\":[");
+      this.put(L_ARRAY);
       let first = true;
       while (true) {
         const v = s.next();
@@ -125,46 +186,47 @@ export class OtlpRecordEncoder {
         first = false;
         if (!this.value(v)) return false;
       }
-      this.lit("]}}");
+      this.put(L_CLOSE_LIST);
       return !this.failed;
     }
     if (t == TOK_STRING) {
-      this.lit("{\"stringValue\":\"");
+      this.put(L_STRING);
       this.raw(s.tokenPtr, s.tokenLen);
-      this.lit("\"}");
+      this.put(L_CLOSE_STRING);
     } else if (t == TOK_NUMBER) {
       if (isIntegerLiteral(s.tokenPtr, s.tokenLen)) {
-        this.lit("{\"intValue\":\"");
+        this.put(L_INT);
         this.raw(s.tokenPtr, s.tokenLen);
-        this.lit("\"}");
+        this.put(L_CLOSE_STRING);
       } else {
-        this.lit("{\"doubleValue\":");
+        this.put(L_DOUBLE);
         this.raw(s.tokenPtr, s.tokenLen);
         this.byte(0x7D);
       }
     } else if (t == TOK_TRUE) {
-      this.lit("{\"boolValue\":true}");
+      this.put(L_TRUE);
     } else if (t == TOK_FALSE) {
-      this.lit("{\"boolValue\":false}");
+      this.put(L_FALSE);
     } else if (t == TOK_NULL) {
-      this.lit("{}");
+      this.put(L_EMPTY);
     } else {
       return false; // a scanner error, or a token that cannot start a value
     }
     return !this.failed;
   }
 
-  private attribute(n: i32, member: i32, key: string): i32 {
+  /** `head`: the attribute's JSON up to its AnyValue's members (a literal, so nothing is built per record). */
+  private attribute(n: i32, member: i32, head: ArrayBuffer): i32 {
     const kind = unchecked(this.kinds[member]);
     const isString = kind == TOK_STRING;
     const isInt = kind == TOK_NUMBER && isIntegerLiteral(unchecked(this.starts[member]), unchecked(this.ends[member]) - unchecked(this.starts[member]));
     if (!isString && !isInt) return n;
     if (n > 0) this.byte(0x2C);
-    this.lit("{\"key\":\"" + key + "\",\"value\":{");
-    this.lit(isString ? "\"stringValue\":\"" : "\"intValue\":\"");
+    this.put(head);
+    this.put(isString ? L_STRING_VALUE_INNER : L_INT_VALUE_INNER);
     const start = unchecked(this.starts[member]);
     this.raw(start, unchecked(this.ends[member]) - start);
-    this.lit("\"}}");
+    this.put(L_CLOSE_ATTRIBUTE);
     return n + 1;
   }
 
@@ -189,13 +251,29 @@ export class OtlpRecordEncoder {
     this.byte(0x22);
   }
 
-  private lit(s: string): void { if (!this.out.appendAscii(s)) this.failed = true; }
-  private raw(ptr: usize, len: usize): void { if (!this.out.append(ptr, len)) this.failed = true; }
+  private put(b: ArrayBuffer): void { this.raw(changetype<usize>(b), <usize>b.byteLength); }
+
+  private raw(ptr: usize, len: usize): void {
+    const out = this.out;
+    if (!out.reserve(len)) { this.failed = true; return; }
+    copySmall(out.ptr + out.length, ptr, len);
+    out.length += len;
+  }
+
   private byte(b: u8): void { if (!this.out.appendByte(b)) this.failed = true; }
   private u64(v: u64): void {
     const buf = changetype<usize>(this.num);
     this.raw(buf, formatU64(v, buf));
   }
+}
+
+// Literals, keys and numbers are a few bytes each: word copies beat memory.copy's call cost there.
+// @ts-ignore: decorator
+@inline function copySmall(dst: usize, src: usize, n: usize): void {
+  if (n > 32) { memory.copy(dst, src, n); return; }
+  let i: usize = 0;
+  while (i + 8 <= n) { store<u64>(dst + i, load<u64>(src + i)); i += 8; }
+  while (i < n) { store<u8>(dst + i, load<u8>(src + i)); i++; }
 }
 
 function isIntegerLiteral(ptr: usize, len: usize): bool {

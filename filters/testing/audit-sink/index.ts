@@ -6,7 +6,7 @@
 // from the request headers x-request-id, x-outcome, x-trace-id, x-span-id, x-audit-extra; or,
 // with x-audit-raw, exactly that header's bytes (no seq taken). The chain instance comes from
 // WASI random_get per VM, as the audit filter's does. The fallback sink logs
-// "audit-fallback <record>" at info.
+// "audit-fallback <record>" at info. The as_* exports run the OTLP encoder on plain bytes.
 export * from "../../sdk/dispatcher";
 import {
   RootContext, HttpContext, registerRootContext, loadJsonConfig, log, LogLevel, FilterHeadersStatus,
@@ -17,6 +17,7 @@ import { JsonWriter } from "../../lib/json-scan";
 import { HttpSink } from "../../audit/http-sink";
 import { readHttpSinkConfig } from "../../audit/http-sink-config";
 import { RecordSink } from "../../audit/sink";
+import { OtlpRecordEncoder } from "../../audit/otlp-encode";
 
 // @ts-ignore: decorator
 @external("wasi_snapshot_preview1", "random_get")
@@ -128,3 +129,13 @@ function str(w: JsonWriter, s: string): void {
 }
 
 registerRootContext("audit-sink", (id: u32): RootContext => new SinkRoot(id));
+
+// Plain exports for host-tests/audit-otlp-encode.test.ts: the OTLP encoder on bytes, no host.
+const encoder = new OtlpRecordEncoder(64 << 20);
+
+export function as_alloc(len: usize): usize { return heap.alloc(max<usize>(len, 1)); }
+export function as_free(ptr: usize): void { if (ptr != 0) heap.free(ptr); }
+/** ENCODE_OK (0), ENCODE_MALFORMED (1) or ENCODE_TOO_LARGE (2); the LogRecord at as_out_ptr. */
+export function as_otlp(ptr: usize, len: usize, timeNs: u64, observedNs: u64): i32 { return encoder.encode(ptr, len, timeNs, observedNs); }
+export function as_out_ptr(): usize { return encoder.out.ptr; }
+export function as_out_len(): usize { return encoder.out.length; }
