@@ -13,7 +13,21 @@ export function registerRootContext(rootId: string, factory: RootFactory): void 
 }
 
 export function findRootFactory(rootId: string): RootFactory | null {
-  return factories.has(rootId) ? factories.get(rootId) : null;
+  if (factories.has(rootId)) return factories.get(rootId);
+  // Kong's ngx_wasm_module answers plugin_root_id with its numeric root context id
+  // (ngx_proxy_wasm_properties.c get_filter_root_id), which can name no registered root: a
+  // module with a single root serves it. A name Envoy was given stays an error.
+  if (factories.size == 1 && isDecimal(rootId)) return factories.values()[0];
+  return null;
+}
+
+function isDecimal(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 export function registeredRootIds(): string {

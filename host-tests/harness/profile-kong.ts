@@ -1,5 +1,6 @@
 // Kong Gateway's ngx_wasm_module (WasmX) as a filter sees it. Sources and what each rule rests
 // on: README.md, "Host profiles".
+import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { WasmResult as R } from "./abi";
 import type { HostContext } from "./context";
@@ -62,13 +63,17 @@ function attribute(v: NginxRequestView, ctx: HostContext, path: string[]): strin
   return undefined;
 }
 
+function rootIdOf(ctx: HostContext): number {
+  return createHash("sha256").update(ctx.plugin.name).update("\0").update(ctx.plugin.configuration).digest().readUInt32LE(0);
+}
+
 function getProperty(ctx: HostContext, raw: Uint8Array): { result: number; value?: Uint8Array } {
   const path = splitPath(raw);
   const [first] = path;
   if (first === "plugin_name") return text(ctx.plugin.name);
-  // The filter name; Kong names a filter after its module, and the examples name each module
-  // after its root id (not confirmed in Kong's source; see README.md).
-  if (first === "plugin_root_id") return text(ctx.plugin.rootId);
+  // ngx_proxy_wasm_properties.c get_filter_root_id: the root context id in decimal (Kong's
+  // filter id is a crc32 of name, configuration and location), never the Envoy root_id.
+  if (first === "plugin_root_id") return text(String(rootIdOf(ctx)));
   if (first === "wasmx") {
     const v = wasmx.get(ctx)?.get(path.slice(1).join("."));
     return v ? { result: R.Ok, value: v } : { result: R.NotFound };
