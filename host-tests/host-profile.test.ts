@@ -161,6 +161,13 @@ describe("kong profile: order, callbacks, properties, metrics", () => {
     expect(r.filterState).toEqual({});
   });
 
+  it("proxy_get_buffer_bytes ignores the offset: Kong copies from the start of the body", async () => {
+    const script = { log_callbacks: false, on_response_body: [{ op: "get_buffer", buffer: "response_body", start: 6, len: 5 }] };
+    const text = async (opts: HostOptions) => probeValues((await (await probeHost(script, { host: opts })).exchange(bodyExchange(["hello world"]))).logs, "on_response_body", "get_buffer")[0].text;
+    expect(await text({})).toBe("world");
+    expect(await text(KONG)).toBe("hello");
+  });
+
   it("metrics are stored as pw.<filter>.<name>", async () => {
     const script = { log_callbacks: false, on_configure: [{ op: "define_metric", type: "counter", name: "hits" }], on_request_headers: [{ op: "increment_metric", metric: "hits", delta: 2 }] };
     const kong = await probeHost(script, { host: KONG });

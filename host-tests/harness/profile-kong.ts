@@ -116,6 +116,15 @@ export function kongProfile(responseBodyBufferBytes = 4 * 8192): HostProfile {
           };
         case "proxy_set_property":
           return (pPtr: number, pLen: number, vPtr: number, vLen: number) => setProperty(ctx(), vm.copyOut(pPtr, pLen), vm.copyOut(vPtr, vLen));
+        case "proxy_get_buffer_bytes":
+          // ngx_proxy_wasm_hfuncs_get_buffer copies min(size, max) bytes from the start of the
+          // buffer: the offset only takes part in an overflow check. An empty buffer is Ok, empty.
+          return (type: number, start: number, max: number, retPtr: number, retLen: number) => {
+            const b = ctx().getBuffer(type >>> 0);
+            if (b && b.bytes().length === 0) return vm.writeResult(new Uint8Array(0), retPtr, retLen);
+            if ((start >>> 0) + (max >>> 0) > 0xffffffff && b) max = b.bytes().length;
+            return envoy(type, 0, max, retPtr, retLen);
+          };
         default:
           return envoy;
       }
