@@ -195,6 +195,23 @@ describe("collector down", () => {
     expect(metric(h, "fallback_logged")).toBe(4);
   });
 
+  it("a long outage evicting hundreds of records while a batch hangs keeps the count exact and the newest records", async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    collector.answer = () => (++calls === 1 ? "hold" : 200);
+    const h = await sinkHost({ format: "ndjson", path: "/a", batch_max_records: 4, flush_interval_ms: 50, retry_initial_ms: 50, buffer_max_records: 10 }, { clock });
+    await send(h, 300);
+    await until(() => collector.requests.length === 1, "the held batch");
+    expect(metric(h, "dropped.reason=.overflow;")).toBe(290);
+    collector.release(503);
+    for (let i = 0; i < 20 && ids().length < 10; i++) {
+      await h.advance!(50);
+      await idle(h);
+    }
+    expect(ids()).toEqual([...range(1, 4), ...range(295, 300)]);
+    expect(metric(h, "delivered")).toBe(10);
+  });
+
   it("a batch that times out is resent after the backoff and delivered once", async () => {
     const clock = new ManualClock();
     let n = 0;

@@ -29,6 +29,9 @@ export class BatchBuffer {
   /** Slots at the head that belong to the batch in flight (0 = none in flight). */
   pinnedSlots: i32 = 0;
   pinnedCount: i32 = 0;
+  // Dead slots right after the pinned ones: evictions while a batch is in flight all land there,
+  // so the next eviction starts past them instead of rescanning the run each time.
+  private deadRun: i32 = 0;
 
   constructor(readonly maxRecords: u32, readonly maxBytes: usize) {
     const arenaMax = maxBytes + (maxBytes >> 1);
@@ -88,7 +91,12 @@ export class BatchBuffer {
 
   /** Index (from head) of the oldest live record outside the batch in flight; -1 if none. */
   oldestEvictable(): i32 {
-    for (let i = this.pinnedSlots; i < this.slots; i++) if (!this.isDead(i)) return i;
+    for (let i = this.pinnedSlots + this.deadRun; i < this.slots; i++) {
+      if (!this.isDead(i)) {
+        this.deadRun = i - this.pinnedSlots;
+        return i;
+      }
+    }
     return -1;
   }
 
@@ -99,6 +107,7 @@ export class BatchBuffer {
     unchecked(this.lens[s] = DEAD);
     this.count--;
     if (i < this.pinnedSlots) this.pinnedCount--;
+    if (this.pinnedSlots > 0 && i == this.pinnedSlots + this.deadRun) this.deadRun++;
     this.dropDeadHead();
   }
 
@@ -106,12 +115,14 @@ export class BatchBuffer {
   pin(slots: i32, count: i32): void {
     this.pinnedSlots = slots;
     this.pinnedCount = count;
+    this.deadRun = 0;
   }
 
   /** The batch in flight failed: its records are ordinary head records again. */
   unpin(): void {
     this.pinnedSlots = 0;
     this.pinnedCount = 0;
+    this.deadRun = 0;
   }
 
   /** Removes the pinned slots (the batch was delivered or given up on). */
@@ -139,6 +150,7 @@ export class BatchBuffer {
   }
 
   private dropDeadHead(): void {
+    if (this.pinnedSlots == 0) this.deadRun = 0;
     while (this.slots > 0 && this.pinnedSlots == 0 && this.isDead(0)) this.advanceHead();
     if (this.slots == 0) this.used = 0;
   }
