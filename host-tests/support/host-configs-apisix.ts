@@ -2,11 +2,13 @@
 // priority (highest first, as APISIX runs them), each route's `conf` for them, and the module
 // dist/<plugin name>.wasm. APISIX answers plugin_root_id with the plugin's name.
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { load } from "js-yaml";
 import type { WasmFilterConfig } from "../harness/api";
 
-const ROOT = resolve(__dirname, "../..");
+// import.meta.url, not __dirname: the CLI (scripts/tollgate.mjs) loads this file as an ES module.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const APISIX_CONFIG = join(ROOT, "examples/apisix/config.yaml");
 export const APISIX_ROUTES = join(ROOT, "examples/apisix/apisix.yaml");
 

@@ -2,11 +2,13 @@
 // chain order, the module being dist/<filter name>.wasm (Kong finds a filter by its file name
 // in wasm_filters_path) and the root id the filter name (see the Kong profile's plugin_root_id).
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { load } from "js-yaml";
 import type { WasmFilterConfig } from "../harness/api";
 
-const ROOT = resolve(__dirname, "../..");
+// import.meta.url, not __dirname: the CLI (scripts/tollgate.mjs) loads this file as an ES module.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const KONG_EXAMPLE = join(ROOT, "examples/kong/kong.yaml");
 
 export interface KongChain {
