@@ -6,6 +6,7 @@
 // (`tollgate serve --cassette …`, no Docker needed) behind the harness running envoy.mock.yaml's
 // chain, as Envoy would sit in front of it.
 import { afterEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { load, loadAll } from "js-yaml";
@@ -220,12 +221,36 @@ describe("the mock's command line, behind the chain Envoy runs", () => {
     });
   }
 
+  /** The image's entrypoint (`node scripts/tollgate.mjs`) with the compose command, as its own process. */
+  async function spawnMock(args: string[]): Promise<string> {
+    const child = spawn(process.execPath, [join(ROOT, "scripts/tollgate.mjs"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    stops.push(async () => {
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await gone;
+      }
+    });
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d));
+    return new Promise<string>((resolveUrl, reject) => {
+      child.stdout.on("data", (d: Buffer) => {
+        out += d;
+        const m = /^tollgate serve: (http:\/\/\S+)/m.exec(out);
+        if (m) resolveUrl(m[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`the mock's command exited ${code}: ${err || out}`)));
+    });
+  }
+
   it("a client gets the recorded reply through envoy.mock.yaml's filters, metered and budgeted", async () => {
     const svc = services["mock-openai"];
-    // The compose command, with a free port instead of the fixed one.
+    // The compose command, with a free port instead of the fixed one, run the way the image runs it.
     const args = svc.command.map((a: string, i: number, all: string[]) => (all[i - 1] === "--port" ? "0" : a));
     expect(args.slice(0, 2)).toEqual(["serve", "--cassette"]);
-    const mockUrl = await run(args);
+    expect(read("envoy/mock-llm/Dockerfile")).toMatch(/^ENTRYPOINT \["node", "scripts\/tollgate\.mjs"\]$/m);
+    const mockUrl = await spawnMock(args);
     const gatewayUrl = await run(["serve", "--chain", mockBootstrapFile, "--upstream", mockUrl, "--port", "0"]);
 
     const cassette = loadCassettes([join(ROOT, svc.command[svc.command.indexOf("--cassette") + 1])]).flatMap((c) => c.exchanges);
