@@ -1,7 +1,7 @@
 // Which release and which sources this module was built from, reported once per root context at
 // vm start (at its first configure on hosts without vm start): an info log line (the first line the module writes) and a gauge an operator reads
 // from Envoy's admin endpoint or Prometheus:
-//   tollgate.build_info.module=.<module>;root=.<root id>;version=.<version>;build=.<hash[0:12]>;  = 1
+//   tollgate.build_info.module=.<module>;version=.<version>;build=.<hash[0:12]>;  = 1
 // Why a gauge and not filter state: filter state would cost a hostcall on every request of every
 // filter, shared data is invisible outside the VM, while a stat is one define at start and sits
 // next to the filters' other stats (the Prometheus "build_info" convention).
@@ -62,7 +62,9 @@ export function announceVersion(contextId: u32, rootId: string): void {
   if (stampHash.length == 0) return;
   log(LogLevel.Info, "tollgate: " + rootId + " " + stampVersion + " (module " + stampModule +
     ", build " + stampHash + ")");
+  // One gauge per module, not per root: a bundle's roots set the same one, and the name stays
+  // the same on hosts where plugin_root_id is not the configured root id (Kong: a number).
   const short = stampHash.length > 12 ? stampHash.substring(0, 12) : stampHash;
   new Gauge(taggedMetricName("tollgate.build_info",
-    ["module", stampModule, "root", rootId, "version", stampVersion, "build", short])).set(1);
+    ["module", stampModule, "version", stampVersion, "build", short])).set(1);
 }
