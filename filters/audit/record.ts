@@ -8,7 +8,7 @@ import { JsonKind, JsonValue, parseJsonAt } from "../lib/json";
 import { JsonWriter } from "../lib/json-scan";
 import { Recognition, recognisePath } from "../lib/providers/recognise";
 import { Operation, Provider } from "../lib/providers/types";
-import { HostBytes, MapType, PropertyPath, getCurrentTimeNanoseconds, getHeaderMapValueBytes, getPropertyAt } from "../sdk";
+import { HostBytes, MapType, PairsView, PropertyPath, getCurrentTimeNanoseconds, getHeaderMapPairsBytes, getPropertyAt } from "../sdk";
 import { Chain } from "./chain";
 import { AuditConfig } from "./config";
 import { StreamFacts } from "./facts";
@@ -42,6 +42,8 @@ const P_COST = new PropertyPath(["tollgate.cost_micro_usd"]);
 const P_BUDGET = new PropertyPath(["tollgate.budget"]);
 const P_PII = new PropertyPath(["tollgate.pii"]);
 
+const EMPTY_VIEW = new PairsView(0, 0);
+
 /** The outcome of one build: the sealed line (in `line`) or why there is none. */
 export const BUILD_OK: i32 = 0;
 export const BUILD_TOO_LARGE: i32 = 1;
@@ -56,6 +58,7 @@ export class RecordBuilder {
   private rec: Recognition = new Recognition();
   private trace: TraceIds = new TraceIds();
   private digest: StaticArray<u8> = new StaticArray<u8>(32);
+  private sha: Sha256 = new Sha256();
   private hmac: HmacSha256 | null;
 
   constructor(private config: AuditConfig) {
@@ -75,18 +78,22 @@ export class RecordBuilder {
     if (start == 0) start = s.firstNs != 0 ? s.firstNs : now;
     this.startNs = start;
 
-    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
-    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
-    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
-    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
+    // One hostcall for every request header (on_log reads them through the access-log map).
+    const all = getHeaderMapPairsBytes(MapType.HttpRequestHeaders);
+    const h = all === null ? EMPTY_VIEW : new PairsView(all.ptr, all.len);
+    const method = h.find(":method");
+    const path = h.find(":path");
+    let authority = h.find(":authority");
+    if (authority < 0) authority = h.find("host");
     let pathLen: usize = 0;
     let queryPtr: usize = 0;
     let queryLen: usize = 0;
-    if (path !== null) {
-      while (pathLen < path.len && load<u8>(path.ptr + pathLen) != 0x3F) pathLen++;
-      if (pathLen < path.len) {
-        queryPtr = path.ptr + pathLen + 1;
-        queryLen = path.len - pathLen - 1;
+    if (path >= 0) {
+      const pp = h.valuePtr(path), pl = h.valueLen(path);
+      while (pathLen < pl && load<u8>(pp + pathLen) != 0x3F) pathLen++;
+      if (pathLen < pl) {
+        queryPtr = pp + pathLen + 1;
+        queryLen = pl - pathLen - 1;
       }
     }
 
@@ -106,17 +113,16 @@ export class RecordBuilder {
       details.free();
     }
     f.responseEnded = s.responseEnded;
-    f.meterSilent = provider === null && policy.has("token-meter") && this.recognised(method, path, pathLen, authority);
+    f.meterSilent = provider === null && policy.has("token-meter") && this.recognised(h, method, path, authority);
     this.outcome = decideOutcome(f);
 
     w.beginObject();
     w.key("schema").string(SCHEMA);
     w.key("time").string(rfc3339Millis(<i64>(start / 1_000_000)));
-    this.header("request_id", "x-request-id", MAX_NAME);
-    const tp = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "traceparent");
-    if (tp !== null) {
-      parseTraceparent(tp.ptr, tp.len, this.trace);
-      tp.free();
+    this.header(h, "request_id", h.find("x-request-id"), 0, MAX_NAME);
+    const tp = h.find("traceparent");
+    if (tp >= 0) {
+      parseTraceparent(h.valuePtr(tp), h.valueLen(tp), this.trace);
     } else {
       this.trace.traceId = null;
       this.trace.spanId = null;
@@ -124,14 +130,12 @@ export class RecordBuilder {
     this.nullableAscii("trace_id", this.trace.traceId);
     this.nullableAscii("span_id", this.trace.spanId);
     this.hostValue("route", getPropertyAt(P_ROUTE), MAX_NAME);
-    this.bytes("authority", authority, 0, MAX_NAME);
-    this.bytes("method", method, 0, MAX_WORD);
-    this.bytes("path", path, pathLen, MAX_PATH);
-    this.hostValue("tenant", readSourceValue(this.config.tenant, queryPtr, queryLen), MAX_NAME);
-    this.keyHash(readSourceValue(this.config.key, queryPtr, queryLen));
-    free(method);
-    free(path);
-    free(authority);
+    this.header(h, "authority", authority, 0, MAX_NAME);
+    this.header(h, "method", method, 0, MAX_WORD);
+    this.header(h, "path", path, pathLen, MAX_PATH);
+    this.hostValue("tenant", readSourceValue(this.config.tenant, h, queryPtr, queryLen), MAX_NAME);
+    this.keyHash(readSourceValue(this.config.key, h, queryPtr, queryLen));
+    free(all);
 
     this.hostValue("provider", provider, MAX_WORD);
     this.hostValue("operation", getPropertyAt(P_OPERATION), MAX_WORD);
@@ -182,9 +186,11 @@ export class RecordBuilder {
     return chain.seal(w.ptr, w.length, this.line) ? BUILD_OK : BUILD_TOO_LARGE;
   }
 
-  private recognised(method: HostBytes | null, path: HostBytes | null, pathLen: usize, authority: HostBytes | null): bool {
-    if (method === null || path === null) return false;
-    recognisePath(this.rec, method.ptr, method.len, path.ptr, path.len, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, false);
+  private recognised(h: PairsView, method: i32, path: i32, authority: i32): bool {
+    if (method < 0 || path < 0) return false;
+    const ap: usize = authority < 0 ? 0 : h.valuePtr(authority);
+    const al: usize = authority < 0 ? 0 : h.valueLen(authority);
+    recognisePath(this.rec, h.valuePtr(method), h.valueLen(method), h.valuePtr(path), h.valueLen(path), ap, al, false);
     return this.rec.provider != Provider.Unknown && this.rec.operation != Operation.Unknown;
   }
 
@@ -216,8 +222,14 @@ export class RecordBuilder {
     free(b);
   }
 
-  private header(key: string, name: string, max: usize): void {
-    this.hostValue(key, getHeaderMapValueBytes(MapType.HttpRequestHeaders, name), max);
+  /** Header `i` of `h` (its first `len` bytes when len > 0); null when i < 0. */
+  private header(h: PairsView, key: string, i: i32, len: usize, max: usize): void {
+    this.w.key(key);
+    if (i < 0) {
+      this.w.null();
+      return;
+    }
+    this.sanitized(h.valuePtr(i), len > 0 ? len : h.valueLen(i), max);
   }
 
   private nullableAscii(key: string, v: string | null): void {
@@ -268,7 +280,7 @@ export class RecordBuilder {
     const d = changetype<usize>(this.digest);
     const hmac = this.hmac;
     if (hmac !== null) hmac.mac(p, n, d);
-    else new Sha256().update(p, n).finish(d);
+    else this.sha.update(p, n).finish(d);
     b.free();
     w.string((hmac !== null ? "hmac-sha256:" : "sha256:") + hexString(d, 16));
   }

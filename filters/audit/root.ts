@@ -3,6 +3,7 @@
 // delivers the record, so a record never depends on a stream outliving on_log.
 import { publishPolicy, sha256Hex } from "../lib/policy";
 import { BufferType, HttpContext, LogLevel, RootContext, getBufferBytes, getCurrentTimeNanoseconds, loadJsonConfig, log, logError } from "../sdk";
+import { moduleVersion } from "../sdk/version";
 import { Chain } from "./chain";
 import { AuditConfig, LogSinkConfig, readAuditConfig } from "./config";
 import { StreamFacts } from "./facts";
@@ -45,6 +46,8 @@ export class AuditRoot extends RootContext {
     this.http = null;
     if (httpConfig !== null) {
       httpConfig.metricsPrefix = config.metricsPrefix;
+      const version = moduleVersion();
+      if (version.length > 0) httpConfig.serviceVersion = version;
       const http = new HttpSink(httpConfig, this, logSink);
       sinks.push(http);
       this.http = http;

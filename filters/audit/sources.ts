@@ -2,7 +2,7 @@
 // (jwt_authn's payload_in_metadata), dynamic metadata or any property. The first source
 // present wins. Config shapes follow the budget filter's key parts (filters/budget/CONFIG.md).
 import { ConfigReader, JsonKind, JsonValue } from "../lib/json";
-import { HostBytes, MapType, PropertyPath, getHeaderMapValueBytes, getPropertyAt } from "../sdk";
+import { HostBytes, PairsView, PropertyPath, getPropertyAt } from "../sdk";
 
 export const enum SourceKind {
   Header = 0,
@@ -106,20 +106,29 @@ function readSource(r: ConfigReader, e: JsonValue | null, p: string): Source | n
 
 /**
  * The first source with a non-empty value, as host bytes the caller frees; null when none.
- * `queryPtr/queryLen`: the request's query string (after '?'), for query sources.
+ * `headers`: the request headers; `queryPtr/queryLen`: the request's query string (after '?'), for query sources.
  */
-export function readSourceValue(sources: Source[], queryPtr: usize, queryLen: usize): HostBytes | null {
+export function readSourceValue(sources: Source[], headers: PairsView, queryPtr: usize, queryLen: usize): HostBytes | null {
   for (let i = 0; i < sources.length; i++) {
     const s = unchecked(sources[i]);
     let b: HostBytes | null = null;
-    if (s.kind == SourceKind.Header) b = getHeaderMapValueBytes(MapType.HttpRequestHeaders, s.name);
-    else if (s.kind == SourceKind.Property) b = getPropertyAt(s.path!);
+    if (s.kind == SourceKind.Header) {
+      const at = headers.find(s.name);
+      if (at >= 0) b = copyOut(headers.valuePtr(at), headers.valueLen(at));
+    } else if (s.kind == SourceKind.Property) b = getPropertyAt(s.path!);
     else b = queryValue(queryPtr, queryLen, s.nameBytes);
     if (b === null) continue;
     if (b.len > 0) return b;
     b.free();
   }
   return null;
+}
+
+/** A copy the caller frees like host bytes. */
+function copyOut(ptr: usize, len: usize): HostBytes {
+  const out = heap.alloc(len == 0 ? 1 : len);
+  memory.copy(out, ptr, len);
+  return new HostBytes(out, len);
 }
 
 /** The raw (still percent-encoded) value of parameter `name` in a query string, copied out. */
@@ -131,11 +140,7 @@ function queryValue(ptr: usize, len: usize, name: ArrayBuffer): HostBytes | null
     let end = i;
     while (end < len && load<u8>(ptr + end) != 0x26) end++;
     if (end - i > n && load<u8>(ptr + i + n) == 0x3D && memory.compare(ptr + i, np, n) == 0) {
-      const vs = i + n + 1;
-      const vl = end - vs;
-      const out = heap.alloc(vl == 0 ? 1 : vl);
-      memory.copy(out, ptr + vs, vl);
-      return new HostBytes(out, vl);
+      return copyOut(ptr + i + n + 1, end - i - n - 1);
     }
     i = end + 1;
   }
