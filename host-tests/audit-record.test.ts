@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Exchange } from "./harness/api";
+import { ManualClock } from "./harness/clock";
 import { as, recorded } from "./support/budget";
 import { closeProbeHosts } from "./support/probe";
 import { fullChainHost, recordLines, records, validateRecord } from "./support/audit";
@@ -12,8 +13,8 @@ afterAll(closeProbeHosts);
 
 const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 
-async function one(audit: unknown, ex: Exchange, extra: Parameters<typeof fullChainHost>[0] = {}) {
-  const host = await fullChainHost({ audit, ...extra });
+async function one(audit: unknown, ex: Exchange, extra: Parameters<typeof fullChainHost>[0] = {}, options: Parameters<typeof fullChainHost>[1] = {}) {
+  const host = await fullChainHost({ audit, ...extra }, options);
   const r = await host.exchange(ex);
   const recs = records(host.logs);
   expect(recs).toHaveLength(1);
@@ -110,5 +111,23 @@ describe("audit record fields", () => {
     expect(recordLines(host.logs)).toHaveLength(0);
     expect(host.logs.find((l) => l.message.startsWith("AUDIT|"))!.level).toBe(3);
     expect(JSON.stringify(JSON.parse(lines[0]))).toBe(lines[0]);
+  });
+
+  it.each([
+    "1970-01-01T00:00:00.000Z", "2000-02-29T12:34:56.789Z", "2028-02-29T23:59:59.999Z", "2100-03-01T00:00:00.001Z", "2026-12-31T23:59:59.500Z",
+  ])("time is RFC 3339 UTC with milliseconds (%s)", async (iso) => {
+    const { rec } = await one({}, recorded("openai/chat-basic"), {}, { clock: new ManualClock(Date.parse(iso)) });
+    expect(rec.time).toBe(iso);
+    expect(rec.timing.start).toBe(Date.parse(iso));
+  });
+
+  it("quotes, backslashes, control characters and U+2028 in traffic values stay canonical and round-trip", async () => {
+    const nasty = 'a"b\\c\u0001\u001f\u007f\u2028\u2029/é😀\t';
+    const ex = as(recorded("openai/chat-basic"), [["x-request-id", nasty], ["x-tenant", "}{\"hash\":\"0\""]]);
+    const { host, rec } = await one({ tenant: { header: "x-tenant" } }, ex);
+    expect(rec.request_id).toBe(nasty);
+    expect(rec.tenant).toBe('}{"hash":"0"');
+    const line = recordLines(host.logs)[0];
+    expect(JSON.stringify(JSON.parse(line))).toBe(line);
   });
 });
