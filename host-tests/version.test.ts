@@ -78,11 +78,13 @@ describe("a stamped module reports its release and build", () => {
 });
 
 describe("on other hosts", () => {
-  // APISIX never calls proxy_on_vm_start: the stamp comes at the first configure instead.
-  it.each(["apisix"] as const)("%s: the first line of each VM is the stamp, once, and nothing traps", async (kind) => {
+  // Kong calls proxy_on_vm_start but names the root by a number (its plugin_root_id); APISIX never
+  // calls proxy_on_vm_start, so the stamp comes at the first configure instead.
+  it.each(["kong", "apisix"] as const)("%s: the first line of each VM is the stamp, once, and nothing traps", async (kind) => {
     const stamp = readStamp(readFileSync(dist("token-meter")));
     const host = await trackedHost([{ name: "token-meter", rootId: "token-meter", vmId: `version-${++seq}`, code: dist("token-meter"), configuration: "{}" }], { host: kind, workers: 2 });
-    const line = `tollgate: token-meter ${VERSION} (module token-meter, build ${stamp.hash})`;
+    const root = kind === "kong" ? host.logs[0]?.message.match(/^tollgate: (\d+) /)?.[1] : "token-meter";
+    const line = `tollgate: ${root} ${VERSION} (module token-meter, build ${stamp.hash})`;
     const workers = [...new Set(host.logs.map((l) => l.worker))];
     expect(workers.length).toBeGreaterThan(0);
     for (const w of workers) {
