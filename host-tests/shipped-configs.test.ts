@@ -129,6 +129,43 @@ describe.each(shipped.chains.map((c) => [c.label, c] as [string, ShippedChain]))
     for (const f of chain.filters) expect(existsSync(String(f.config.code)), `${f.where}: ${f.config.code} (npm run build)`).toBe(true);
   });
 
+  it.runIf(chain.filters.some((f) => f.rootId === "pii-redact"))("keeps an e-mail address and an API key in a prompt from the provider, as its README says", async () => {
+    const pii = JSON.parse(chain.filters.find((f) => f.rootId === "pii-redact")!.configuration || "{}");
+    const emailAction: string = pii.entities?.EMAIL?.action ?? "redact";
+    const restores = emailAction === "tokenise" && pii.directions?.response !== false;
+    const placeholder: Record<string, string> = { redact: "[EMAIL]", tokenise: "<EMAIL_1>" };
+    const host = await createHost(chain.filters.map((f) => f.config), chain.hostOptions);
+    try {
+      const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
+      const call = (content: string, reply: string) => ({
+        request: { method: "POST", path: "/v1/chat/completions", authority: "api.openai.com", headers: [["content-type", "application/json"]] as [string, string][], body: enc({ model: "gpt-4o-mini", messages: [{ role: "user", content }] }) },
+        response: {
+          status: 200,
+          headers: [["content-type", "application/json"]] as [string, string][],
+          body: enc({ id: "chatcmpl-1", object: "chat.completion", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }], usage: { prompt_tokens: 15, completion_tokens: 8, total_tokens: 23 } }),
+        },
+      });
+      const email = "jane.doe@example.com";
+      const r = await host.exchange(call(`Write to ${email} about the invoice`, `I will write to ${placeholder[emailAction] ?? "them"} today.`));
+      const sent = decode(r.upstreamRequest?.body) ?? "";
+      expect(sent, "the provider never sees the address").not.toContain(email);
+      if (placeholder[emailAction]) expect(sent).toContain(placeholder[emailAction]);
+      const got = decode(r.downstreamResponse?.body) ?? "";
+      if (restores) expect(got, "the client gets it back").toContain(`I will write to ${email} today.`);
+
+      // An OpenAI project key's shape (made up): found as SECRET, whose shipped action is block.
+      const key = "sk-proj-" + "Qz7Xb2Lm9Pw4Rt6Yv1Nc8Kd3Hs5Jf0Ga2Ue7Wq4Tz8Xy1Vb6Nm3Lk9Pj2Rh5Sd7Fg0Ha4Jk";
+      const refused = await host.exchange(call(`my token is ${key}, why does it fail?`, "unused"));
+      // Refused before its body leaves (Envoy may already have sent the headers upstream: the
+      // filters let request headers through and decide once the body is complete).
+      expect(decode(refused.upstreamRequest?.body) ?? "", "a prompt with a secret never leaves").toBe("");
+      expect(refused.localReply?.status).toBe(400);
+      expect(decode(refused.localReply?.body)).not.toContain(key);
+    } finally {
+      await host.close();
+    }
+  });
+
   describe("replays the recordings suite", () => {
     let redis: RedisServer | undefined;
     let ratelimit: RateLimitService | undefined;
