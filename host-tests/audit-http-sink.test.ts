@@ -304,6 +304,30 @@ describe("records the sink cannot keep", () => {
   });
 });
 
+describe("reconfiguration", () => {
+  // Envoy keys root contexts by plugin: a plugin started again with the same key gets
+  // onConfigure on its existing root, which builds a new sink. Nothing the old one held may be lost.
+  it("a second onConfigure hands the buffered records and the batch in flight to the new sink", async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    collector.answer = () => (++calls === 1 ? "hold" : 200);
+    const h = await sinkHost({ format: "ndjson", path: "/a", batch_max_records: 4, flush_interval_ms: 60000 }, { clock });
+    await send(h, 6);
+    await until(() => collector.requests.length === 1, "the held batch");
+    const [root] = h.rootsOf("audit-sink");
+    expect(root.configure()).toBe(true);
+    collector.release(200);
+    await idle(h);
+    await send(h, 2, 7);
+    await until(() => collector.accepted().length === 2, "the second batch");
+    await idle(h);
+    expect(ids()).toEqual(range(1, 8));
+    expect(records().map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(metric(h, "delivered")).toBe(8);
+    expect(metric(h, "buffered")).toBe(0);
+  });
+});
+
 describe("shutdown", () => {
   it("on_done sends what is buffered and calls proxy_done once it is delivered", async () => {
     const clock = new ManualClock();

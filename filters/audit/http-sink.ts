@@ -34,7 +34,8 @@ const NS_PER_MS: u64 = 1000000;
 const ENCODE_CAP: usize = 256 << 20;
 
 class BatchResponse extends HttpCallHandler {
-  constructor(readonly sink: HttpSink) { super(); }
+  /** Mutable: a sink that adopts another's batch in flight takes its answer too. */
+  constructor(public sink: HttpSink) { super(); }
   onHttpCallResponse(context: BaseContext, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
     this.sink.onResponse(token, numHeaders, bodySize);
   }
@@ -79,6 +80,52 @@ export class HttpSink extends RecordSink {
 
   /** Records buffered (live) in this VM. */
   get buffered(): i32 { return this.buffer.count; }
+
+  /**
+   * Takes over everything `previous` (the same root's sink before a new onConfigure) still
+   * holds: its records in order, its batch in flight (whose answer now comes here) and its
+   * backoff. Records beyond this sink's bounds are evicted as on any overflow, oldest first,
+   * counted. The root calls it right after constructing the new sink.
+   */
+  adopt(previous: HttpSink): void {
+    if (previous === this || previous.finished) return;
+    const from = previous.buffer;
+    const to = this.buffer;
+    let pinned = 0;
+    for (let i = 0; i < from.slotCount; i++) {
+      if (from.isDead(i)) continue;
+      to.push(from.startOf(i), <usize>from.lenOf(i), from.timeOf(i), from.observedOf(i));
+      if (i < from.pinnedSlots) pinned++;
+    }
+    const n = from.count;
+    const bytes = from.bytes;
+    previous.metrics.buffered.add(-<i64>n);
+    previous.metrics.bufferedBytes.add(-<i64>bytes);
+    this.metrics.buffered.add(<i64>n);
+    this.metrics.bufferedBytes.add(<i64>bytes);
+    from.clear();
+    if (previous.inFlight) {
+      to.pin(pinned, pinned);
+      this.inFlight = true;
+      this.token = previous.token;
+      const h = previous.handler;
+      if (h !== null) h.sink = this;
+    }
+    this.attempts = previous.attempts;
+    this.retryAtNs = previous.retryAtNs;
+    previous.inFlight = false;
+    previous.finished = true;
+    // The new bounds may be smaller.
+    while (<u32>to.count > to.maxRecords || to.bytes > to.maxBytes) {
+      const i = to.oldestEvictable();
+      if (i < 0) break; // only the batch in flight is left: it is answered soon enough
+      const l = to.lenOf(i);
+      this.giveUp(to.startOf(i), <usize>l, to.timeOf(i), DROP_OVERFLOW);
+      to.kill(i);
+      this.metrics.buffered.add(-1);
+      this.metrics.bufferedBytes.add(-<i64>l);
+    }
+  }
 
   write(ptr: usize, len: usize, timeNanos: u64): void {
     if (this.finished) { this.giveUp(ptr, len, timeNanos, DROP_SHUTDOWN); return; }

@@ -54,9 +54,14 @@ class SinkRoot extends RootContext {
     for (let i = 0; i < 8; i++) {
       inst += HEX.charAt(<i32>(rnd[i] >> 4)) + HEX.charAt(<i32>(rnd[i] & 15));
     }
-    this.chain = name + "/" + inst;
-    this.seq = 0;
+    // A second onConfigure of the same root keeps its chain, as the audit filter's root does.
+    if (this.chain.length == 0) {
+      this.chain = name + "/" + inst;
+      this.seq = 0;
+    }
     const sink = new HttpSink(http, this, fallback ? new LogFallback() : null);
+    const previous = this.sink;
+    if (previous !== null) sink.adopt(previous);
     this.sink = sink;
     this.setTickPeriod(sink.tickPeriodMs());
     return true;
