@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Exchange } from "./harness/api";
 import { ManualClock } from "./harness/clock";
 import { as, recorded } from "./support/budget";
-import { closeProbeHosts } from "./support/probe";
-import { fullChainHost, recordLines, records, validateRecord } from "./support/audit";
+import { closeProbeHosts, probeFilter, trackedHost } from "./support/probe";
+import { auditFilter, fullChainHost, recordLines, records, validateRecord } from "./support/audit";
 
 afterAll(closeProbeHosts);
 
@@ -129,5 +129,37 @@ describe("audit record fields", () => {
     expect(rec.tenant).toBe('}{"hash":"0"');
     const line = recordLines(host.logs)[0];
     expect(JSON.stringify(JSON.parse(line))).toBe(line);
+  });
+
+  it("hostile filter state (invalid UTF-8, huge or fractional numbers, not JSON) gives U+FFFD and nulls, never a trap", async () => {
+    const b64 = (b: number[] | string) => Buffer.from(typeof b === "string" ? Buffer.from(b, "latin1") : Buffer.from(b)).toString("base64");
+    const set = (name: string, value: string) => ({ op: "set_property", path: [name], base64: b64(value) });
+    // A stand-in for a misbehaving filter earlier in the chain (bytes given as latin1 = raw).
+    const probe = probeFilter("hostile", "hostile-vm", {
+      log_callbacks: false,
+      on_request_headers: [
+        set("tollgate.provider", "op\xffen\xc3"),
+        set("tollgate.model", '{"requested":"gpt\xe2\x82","served":7}'),
+        set("tollgate.usage", '{"input":1152921504606846976,"output":1.5,"total":-3,"cached_input":"9","source":{"input":"reported"}}'),
+        set("tollgate.budget", "not json"),
+        set("tollgate.cost_micro_usd", "12x"),
+        set("tollgate.stream", "yes"),
+        set("tollgate.pii", '{"request":{"EMAIL":{"mask":2,"redact":"x"}},"restored":1e3,"blocked":null}'),
+      ],
+    });
+    const host = await trackedHost([probe, auditFilter({}, "hostile-audit-vm")]);
+    const r = await host.exchange(recorded("openai/chat-basic"));
+    expect(r.trap).toBeUndefined();
+    const recs = records(host.logs);
+    expect(recs).toHaveLength(1);
+    const rec = recs[0];
+    expect(validateRecord(rec), JSON.stringify(validateRecord.errors)).toBe(true);
+    expect(rec.provider).toBe("op\ufffden\ufffd");
+    // The JSON reader refuses a document with invalid UTF-8 in a string: the whole member is null.
+    expect(rec.model).toEqual({ requested: null, served: null });
+    expect(rec.tokens).toMatchObject({ input: null, output: null, total: -3, cached_input: null, source: { input: "reported", output: null } });
+    expect([rec.budget, rec.cost_micro_usd, rec.stream]).toEqual([null, null, null]);
+    expect(rec.pii).toEqual({ findings: [{ direction: "request", type: "EMAIL", action: "mask", count: 2 }, { direction: "request", type: "EMAIL", action: "redact", count: null }], restored: null, blocked: null });
+    expect(JSON.stringify(rec)).toBe(recordLines(host.logs)[0]);
   });
 });
