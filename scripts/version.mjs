@@ -53,7 +53,12 @@ export function importClosure(entryFile, repoRoot = root) {
   return [...seen].map((f) => relative(repoRoot, f).split(sep).join("/")).sort();
 }
 
+// The lock file's version (committed, so a fresh clone knows it before `npm ci`), else the
+// installed one.
 function compilerVersion(repoRoot) {
+  const lock = join(repoRoot, "package-lock.json");
+  const locked = existsSync(lock) ? JSON.parse(readFileSync(lock, "utf8")).packages?.["node_modules/assemblyscript"]?.version : undefined;
+  if (locked) return locked;
   const p = join(repoRoot, "node_modules/assemblyscript/package.json");
   return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")).version : "unknown";
 }
@@ -182,6 +187,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       console.log(`${f}: ${s ? `${s.module} ${s.version} ${s.hash}` : "not stamped"}`);
     }
   } else {
+    // Generated inputs, as the build makes them first (a fresh clone has neither yet): the price
+    // table (written only when it changes) and the tokenizer tables.
+    (await import("./gen-prices.mjs")).generatePrices();
+    if (!existsSync(IMAGE_FILE)) await (await import("./gen-vocab.mjs")).ensureVocab({ quiet: true });
     for (const e of stampedEntries()) {
       const s = stampFor(e);
       console.log(`${s.module} ${s.version} ${s.hash}`);
