@@ -1,6 +1,6 @@
 // Which release and which sources this module was built from, reported once per root context at
-// vm start (at its first configure on hosts without vm start): an info log line (the first line the module writes) and a gauge an operator reads
-// from Envoy's admin endpoint or Prometheus:
+// vm start (at its first configure on hosts without vm start): an info log line, the first line
+// the module writes, and a gauge an operator reads from Envoy's admin endpoint or Prometheus:
 //   tollgate.build_info.module=.<module>;version=.<version>;build=.<hash[0:12]>;  = 1
 // Why a gauge and not filter state: filter state would cost a hostcall on every request of every
 // filter, shared data is invisible outside the VM, while a stat is one define at start and sits
