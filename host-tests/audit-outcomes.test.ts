@@ -139,4 +139,22 @@ describe("audit outcomes", () => {
     expect(host.metrics()["tollgate.audit.records.outcome=.trapped_open;"]).toBe(1);
     expect(chainProblems(recordLines(host.logs))).toEqual([]);
   });
+
+  it("a pii-redact VM that trapped and fails open lets prompts through unredacted: the record says `trapped_open`", async () => {
+    const host = await fullChainHost({ extra: { "pii-redact": { failurePolicy: "FAIL_OPEN" } }, pii: { entities: { EMAIL: { action: "redact" } } } });
+    const ex = withPrompt(recorded("openai/chat-basic"), "mail ann.lee@example.com");
+    let n = recordLines(host.logs).length;
+    const ok = await host.exchange(ex);
+    expect(dec.decode(ok.upstreamRequest!.body)).not.toContain("ann.lee@example.com");
+    expect(lastRecord(host, n).outcome).toBe("completed");
+    const piiVm = (host.rootsOf("pii-redact")[0] as any).vm; // eslint-disable-line @typescript-eslint/no-explicit-any
+    piiVm.call("malloc", 0, 0xFFFFFFF0);
+    expect(piiVm.failed).toBe(true);
+    n = recordLines(host.logs).length;
+    const r = await host.exchange(ex);
+    expect(dec.decode(r.upstreamRequest!.body)).toContain("ann.lee@example.com");
+    const rec = lastRecord(host, n);
+    expect(rec).toMatchObject({ outcome: "trapped_open", status: 200, pii: null, provider: "openai" });
+    expect(recordLines(host.logs)[n]).not.toContain("ann.lee");
+  });
 });

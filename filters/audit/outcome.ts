@@ -37,8 +37,8 @@ export class OutcomeFacts {
   piiBlocked: bool = false;
   /** tollgate.budget decision "rejected". */
   budgetRejected: bool = false;
-  /** A recognised LLM call the token meter (registered in this VM group) published nothing for. */
-  meterSilent: bool = false;
+  /** A recognised LLM call the token meter or pii-redact (deployed: policy entry present) published nothing for. */
+  filterSilent: bool = false;
   /** response.code, or -1 when Envoy has none (no response at all). */
   status: i32 = -1;
   flags: u64 = 0;
@@ -51,7 +51,7 @@ export class OutcomeFacts {
 export function decideOutcome(f: OutcomeFacts): i32 {
   if (f.piiBlocked) return OUTCOME_BLOCKED;
   if (f.budgetRejected) return OUTCOME_REJECTED;
-  if (f.meterSilent) return OUTCOME_TRAPPED_OPEN;
+  if (f.filterSilent) return OUTCOME_TRAPPED_OPEN;
   const d = f.details;
   if ((f.flags & UPSTREAM_FLAGS) != 0 || d.startsWith("upstream_reset") || d.startsWith("upstream_")) return OUTCOME_UPSTREAM_ERROR;
   // A local reply (a filter or the router answered; details name who) ended the stream even

@@ -113,7 +113,11 @@ export class RecordBuilder {
       details.free();
     }
     f.responseEnded = s.responseEnded;
-    f.meterSilent = provider === null && policy.has("token-meter") && this.recognised(h, method, path, authority);
+    // A filter of this deployment (its policy entry is in shared data) that always publishes for
+    // a recognised LLM call but published nothing: its VM trapped and fail_open let the call by.
+    const meterSilent = provider === null && policy.has("token-meter");
+    const piiSilent = pii === null && policy.has("pii-redact");
+    f.filterSilent = (meterSilent || piiSilent) && this.recognised(h, method, path, authority);
     this.outcome = decideOutcome(f);
 
     w.beginObject();
