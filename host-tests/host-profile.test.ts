@@ -2,7 +2,8 @@
 // APISIX's wasm-nginx-module differ from Envoy, driven through the probe filter.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Exchange, HostOptions } from "./harness/api";
-import { createHost, WasmLoadError } from "./harness";
+import { ConfigRejectedError, createHost, WasmLoadError } from "./harness";
+import { join } from "node:path";
 import { closeProbeHosts, emptyExchange, PROBE_WASM, probeFilter, probeHost, probeLines, probeValues, recordedStream, trackedHost, utf8 } from "./support/probe";
 
 afterEach(closeProbeHosts);
@@ -166,6 +167,16 @@ describe("kong profile: order, callbacks, properties, metrics", () => {
     const text = async (opts: HostOptions) => probeValues((await (await probeHost(script, { host: opts })).exchange(bodyExchange(["hello world"]))).logs, "on_response_body", "get_buffer")[0].text;
     expect(await text({})).toBe("world");
     expect(await text(KONG)).toBe("hello");
+  });
+
+  it("plugin_root_id is a number on Kong: a single-filter module starts, the three-root bundle is refused with the id it got", async () => {
+    const dist = (f: string) => join(__dirname, "../dist", f);
+    const single = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r1", code: dist("token-meter.wasm"), configuration: "{}" }], KONG);
+    await single.close();
+    const err = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r2", code: dist("tollgate.wasm"), configuration: "{}" }], KONG).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigRejectedError);
+    const h = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r3", code: dist("tollgate.wasm"), configuration: "{}" }], {});
+    await h.close();
   });
 
   it("metrics are stored as pw.<filter>.<name>", async () => {
