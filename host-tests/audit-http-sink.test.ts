@@ -366,6 +366,16 @@ describe("shutdown", () => {
   });
 });
 
+describe("metrics off", () => {
+  it("defines no http sink stat when the audit filter's metrics are disabled, and still delivers", async () => {
+    const h = await sinkHost({ format: "ndjson", path: "/a", batch_max_records: 2 }, {}, { metrics: false });
+    await send(h, 2);
+    await until(() => ids().length === 2, "the batch");
+    await idle(h);
+    expect(Object.keys(h.metrics()).filter((k) => k.startsWith(M))).toEqual([]);
+  });
+});
+
 describe("configuration", () => {
   const code = () => WASM;
   const { filterErrorPath, filterVerdict } = filterVerdicts(

@@ -44,6 +44,8 @@ export class HttpSinkConfig {
   // Set by the audit root, not read from `sinks.http`.
   /** Stat name prefix (`<prefix>.audit.http.*`). */
   metricsPrefix: string = "tollgate";
+  /** metrics.enabled: false keeps the sink's stats undefined. */
+  metricsEnabled: bool = true;
   /** OTLP resource `service.version` and scope version. */
   serviceVersion: string = "0.1.0";
 }

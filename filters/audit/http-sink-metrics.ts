@@ -9,7 +9,25 @@
 //   <prefix>.audit.http.buffered                    gauge: records buffered, summed over worker VMs
 //   <prefix>.audit.http.buffered_bytes              gauge: their bytes
 // Gauges move by add() with deltas, so every worker VM's share adds up in the one stat.
-import { Counter, Gauge, taggedMetricName } from "../sdk";
+import { Counter, Gauge, WasmResult, taggedMetricName } from "../sdk";
+
+/** metrics.enabled false: the same calls, no stats defined or touched. */
+class SilentCounter extends Counter {
+  increment(delta: u64 = 1): WasmResult { return WasmResult.Ok; }
+}
+
+class SilentGauge extends Gauge {
+  add(delta: i64): WasmResult { return WasmResult.Ok; }
+  set(value: u64): WasmResult { return WasmResult.Ok; }
+}
+
+function counter(name: string, enabled: bool): Counter {
+  return enabled ? new Counter(name) : new SilentCounter(name);
+}
+
+function gauge(name: string, enabled: bool): Gauge {
+  return enabled ? new Gauge(name) : new SilentGauge(name);
+}
 
 export const DROP_OVERFLOW = "overflow";
 export const DROP_REJECTED = "rejected";
@@ -34,22 +52,23 @@ export class HttpSinkMetrics {
   buffered: Gauge;
   bufferedBytes: Gauge;
 
-  constructor(prefix: string) {
+  constructor(prefix: string, enabled: bool = true) {
     const base = prefix + ".audit.http.";
-    this.delivered = new Counter(base + "delivered");
-    this.batchesOk = new Counter(taggedMetricName(base + "batches", ["result", "ok"]));
-    this.batchesRetry = new Counter(taggedMetricName(base + "batches", ["result", "retry"]));
-    this.batchesRejected = new Counter(taggedMetricName(base + "batches", ["result", "rejected"]));
-    this.retries = new Counter(base + "retries");
-    this.droppedOverflow = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_OVERFLOW]));
-    this.droppedRejected = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_REJECTED]));
-    this.droppedTooLarge = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_TOO_LARGE]));
-    this.droppedMalformed = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_MALFORMED]));
-    this.droppedShutdown = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_SHUTDOWN]));
-    this.droppedPartial = new Counter(taggedMetricName(base + "dropped", ["reason", DROP_PARTIAL]));
-    this.fallbackLogged = new Counter(base + "fallback_logged");
-    this.buffered = new Gauge(base + "buffered");
-    this.bufferedBytes = new Gauge(base + "buffered_bytes");
+    const on = enabled;
+    this.delivered = counter(base + "delivered", on);
+    this.batchesOk = counter(taggedMetricName(base + "batches", ["result", "ok"]), on);
+    this.batchesRetry = counter(taggedMetricName(base + "batches", ["result", "retry"]), on);
+    this.batchesRejected = counter(taggedMetricName(base + "batches", ["result", "rejected"]), on);
+    this.retries = counter(base + "retries", on);
+    this.droppedOverflow = counter(taggedMetricName(base + "dropped", ["reason", DROP_OVERFLOW]), on);
+    this.droppedRejected = counter(taggedMetricName(base + "dropped", ["reason", DROP_REJECTED]), on);
+    this.droppedTooLarge = counter(taggedMetricName(base + "dropped", ["reason", DROP_TOO_LARGE]), on);
+    this.droppedMalformed = counter(taggedMetricName(base + "dropped", ["reason", DROP_MALFORMED]), on);
+    this.droppedShutdown = counter(taggedMetricName(base + "dropped", ["reason", DROP_SHUTDOWN]), on);
+    this.droppedPartial = counter(taggedMetricName(base + "dropped", ["reason", DROP_PARTIAL]), on);
+    this.fallbackLogged = counter(base + "fallback_logged", on);
+    this.buffered = gauge(base + "buffered", on);
+    this.bufferedBytes = gauge(base + "buffered_bytes", on);
   }
 
   dropped(reason: string): Counter {

@@ -64,7 +64,7 @@ export class HttpSink extends RecordSink {
   constructor(readonly config: HttpSinkConfig, readonly root: RootContext, readonly fallback: RecordSink | null) {
     super();
     this.buffer = new BatchBuffer(config.bufferMaxRecords, <usize>config.bufferMaxBytes);
-    this.metrics = new HttpSinkMetrics(config.metricsPrefix);
+    this.metrics = new HttpSinkMetrics(config.metricsPrefix, config.metricsEnabled);
     this.handler = new BatchResponse(this);
     const h = this.headers;
     h.push(new HeaderPair(":method", "POST"));

@@ -1,6 +1,6 @@
 // Test entry for the audit http sink (filters/audit/http-sink.ts) before and beside the audit
 // filter: each stream's on_log feeds one synthetic record into an HttpSink configured from
-// `{"http": <sinks.http block>, "chain": "name", "fallback": bool}`. The record is
+// `{"http": <sinks.http block>, "chain": "name", "fallback": bool, "metrics": bool}`. The record is
 //   {"schema":"tollgate.audit/v1","chain":"<name>/<16 hex>","seq":N,"request_id":…,"outcome":…,
 //    ["trace_id":…,"span_id":…,]["extra":<x-audit-extra JSON>,]"hash":"0…0"}
 // from the request headers x-request-id, x-outcome, x-trace-id, x-span-id, x-audit-extra; or,
@@ -40,10 +40,11 @@ class SinkRoot extends RootContext {
     const cfg = loadJsonConfig(size, "audit-sink configuration");
     if (cfg === null) return false;
     const r = new ConfigReader();
-    r.object(cfg, "$", ["http", "chain", "fallback"]);
+    r.object(cfg, "$", ["http", "chain", "fallback", "metrics"]);
     const http = readHttpSinkConfig(r, cfg.get("http"), "$.http");
     const name = r.str(cfg.get("chain"), "$.chain", "sinktest");
     const fallback = r.bool(cfg.get("fallback"), "$.fallback", true);
+    const metrics = r.bool(cfg.get("metrics"), "$.metrics", true);
     if (!r.ok || http === null) {
       log(LogLevel.Error, "audit-sink configuration: " + (r.ok ? "$.http is required" : r.errorPath + " " + r.error));
       return false;
@@ -59,6 +60,7 @@ class SinkRoot extends RootContext {
       this.chain = name + "/" + inst;
       this.seq = 0;
     }
+    http.metricsEnabled = metrics;
     const sink = new HttpSink(http, this, fallback ? new LogFallback() : null);
     const previous = this.sink;
     if (previous !== null) sink.adopt(previous);
