@@ -22,6 +22,7 @@ import { MAX_NAME, NAME, valueAfterNameEnd } from "./secrets-assign";
 import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
+import { nextCandidate, resetSkip } from "./secrets-skip";
 
 /** A token-shaped secret starting at i (no context needed); its end, or -1. */
 function tokenAt(ptr: usize, i: i32, end: i32, out: Findings): i32 {
@@ -175,6 +176,7 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
   tokenMissAt = -1;
   runEnd = -1;
   runValue = -1;
+  resetSkip();
   const minTok = minTokenLen;
   let i = 0;
   // The loop reads each word once and looks at the two bytes after it; only the rare word start
@@ -184,6 +186,11 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
   // the name (operatorMayFollow, on the same two bytes); curl's "-u" and PEM's "-----" start
   // with '-', a C_CONT byte. Prose words (short, then a blank or punctuation) stop here.
   while (i < end) {
+    // Straight to the next position where a gate below may open (secrets-skip.ts).
+    if (i + 128 <= end) {
+      i = nextCandidate(ptr, i, end, minTok - 1);
+      if (i >= end) break;
+    }
     // i starts a word: it is the first byte, or the byte before is not a word byte.
     const c = cls(byteAt(ptr, i));
     if ((c & START) == 0) {

@@ -1,9 +1,9 @@
 // One pass over a text for the numeric detectors (card, SSN, IBAN, IP, phone): the start and
 // end of every maximal run of ASCII digits, plus where the few other bytes they anchor on are
-// (':' for IPv6, '+' / '(' / 0xEF for phone numbers). Built once per scan with word-at-a-time
-// loads (detect-chars.ts), then each detector walks these lists instead of re-reading the text
+// (':' for IPv6, '+' / '(' / 0xEF for phone numbers). Built once per scan with 16-byte SIMD
+// compares (simd-bytes.ts), then each detector walks these lists instead of re-reading the text
 // for its anchors. Positions are increasing; the lists are reused from scan to scan.
-import { eqMask, rangeMask } from "./detect-chars";
+import { byteMask, digitMask, TAIL } from "./simd-bytes";
 
 export class DigitRuns {
   /** Run k is the digits [starts[k], ends[k]): maximal (no digit before or after it). */
@@ -18,10 +18,11 @@ export class DigitRuns {
   markCount: i32 = 0;
 
   /**
-   * Eight bytes at a time: masks of the digits, colons and marks of each word (exact, see
-   * detect-chars.ts), a run starting at a digit after a non-digit and ending at a non-digit
-   * after a digit (`carry`: the previous word ended in a digit). The last < 8 bytes are read
-   * into a zero-padded word (0 is none of these bytes), so nothing outside [ptr, ptr+n) is read.
+   * 64 bytes a step: four 16-byte SIMD compares per byte kind give exact 64-bit masks of the
+   * digits, colons and marks (bit k = byte i + k); a run starts at a digit after a non-digit
+   * and ends at a non-digit after a digit (`carry`: the previous step ended in a digit). The
+   * last < 64 bytes are copied into a zeroed scratch block (0 is none of these bytes), so
+   * nothing outside [ptr, ptr+n) is read. One pass over the text whatever it holds.
    */
   build(ptr: usize, n: i32): void {
     let count = 0;
@@ -29,56 +30,63 @@ export class DigitRuns {
     let colonCount = 0;
     let markCount = 0;
     let carry: u64 = 0;
-    for (let i = 0; i < n; i += 8) {
-      let x: u64;
-      if (i + 8 <= n) {
-        x = load<u64>(ptr + <usize>i);
-      } else {
-        x = 0;
-        for (let k = 0; k < n - i; k++) x |= <u64>load<u8>(ptr + <usize>(i + k)) << (<u64>k << 3);
+    for (let i = 0; i < n; i += 64) {
+      let p = ptr + <usize>i;
+      if (i + 64 > n) {
+        memory.fill(TAIL, 0, 64);
+        memory.copy(TAIL, p, <usize>(n - i));
+        p = TAIL;
       }
-      const d = rangeMask(x, 0x30, 0x39);
-      const c = eqMask(x, 0x3A);
-      const m = eqMask(x, 0x2B) | eqMask(x, 0x28) | eqMask(x, 0xEF);
+      const d = digitMask(p);
+      const c = byteMask(p, 0x3A);
+      const m = byteMask(p, 0x2B) | byteMask(p, 0x28) | byteMask(p, 0xEF);
       if ((d | c | m | carry) == 0) continue;
-      const prev = (d << 8) | carry; // high bit of byte k: byte k-1 is a digit
-      carry = d >> 56;
+      const prev = (d << 1) | carry; // bit k: byte k-1 is a digit
+      carry = d >> 63;
       let st = d & ~prev;
       let en = prev & ~d;
       if (st | en) {
-        if (count + 8 > this.starts.length) this.growRuns();
-        const starts = this.starts;
-        const endsA = this.ends;
+        // At most 32 starts and 32 ends in 64 bytes.
+        if (count + 33 > this.starts.length) this.growRuns();
+        const starts = changetype<usize>(this.starts);
+        const endsA = changetype<usize>(this.ends);
         while (st != 0) {
-          unchecked(starts[count++] = i + <i32>(ctz(st) >> 3));
+          store<i32>(starts + (<usize>count << 2), i + <i32>ctz(st));
+          count++;
           st &= st - 1;
         }
         while (en != 0) {
-          unchecked(endsA[ends++] = i + <i32>(ctz(en) >> 3));
+          store<i32>(endsA + (<usize>ends << 2), i + <i32>ctz(en));
+          ends++;
           en &= en - 1;
         }
       }
       if (c != 0) {
-        if (colonCount + 8 > this.colons.length) this.colons = grow(this.colons);
-        const colons = this.colons;
+        while (colonCount + 64 > this.colons.length) this.colons = grow(this.colons);
+        const colons = changetype<usize>(this.colons);
         let cm = c;
         while (cm != 0) {
-          unchecked(colons[colonCount++] = i + <i32>(ctz(cm) >> 3));
+          store<i32>(colons + (<usize>colonCount << 2), i + <i32>ctz(cm));
+          colonCount++;
           cm &= cm - 1;
         }
       }
       if (m != 0) {
-        if (markCount + 8 > this.marks.length) this.marks = grow(this.marks);
-        const marks = this.marks;
+        while (markCount + 64 > this.marks.length) this.marks = grow(this.marks);
+        const marks = changetype<usize>(this.marks);
         let mm = m;
         while (mm != 0) {
-          unchecked(marks[markCount++] = i + <i32>(ctz(mm) >> 3));
+          store<i32>(marks + (<usize>markCount << 2), i + <i32>ctz(mm));
+          markCount++;
           mm &= mm - 1;
         }
       }
     }
-    // A run reaching the end of a text whose length is a multiple of 8.
-    if (carry != 0) unchecked(this.ends[ends++] = n);
+    // A run reaching the end of a text whose length is a multiple of 64.
+    if (carry != 0) {
+      if (ends + 1 > this.ends.length) this.growRuns();
+      unchecked(this.ends[ends++] = n);
+    }
     this.count = count;
     this.colonCount = colonCount;
     this.markCount = markCount;

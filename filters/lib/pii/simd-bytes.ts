@@ -1,0 +1,41 @@
+// 64-byte masks of byte kinds with 16-byte SIMD compares: bit k of a mask is byte p + k. The
+// scan's passes over a text (digit runs, the secrets' word gate) read the text through these,
+// four v128 loads per 64 bytes, and then touch only the positions the masks select. Callers
+// never read past their text: its last < 64 bytes go through the zeroed TAIL block (a 0 byte is
+// none of the kinds asked for here).
+
+/** 64 bytes of scratch for a text's last partial block (static memory: no GC reference). */
+export const TAIL: usize = memory.data(64, 16);
+
+// @ts-ignore: decorator
+@inline function bits(v0: v128, v1: v128, v2: v128, v3: v128): u64 {
+  return <u64><u32>i8x16.bitmask(v0) | (<u64><u32>i8x16.bitmask(v1) << 16) |
+    (<u64><u32>i8x16.bitmask(v2) << 32) | (<u64><u32>i8x16.bitmask(v3) << 48);
+}
+
+/** Bytes equal to c. */
+// @ts-ignore: decorator
+@inline export function byteMask(p: usize, c: u8): u64 {
+  const k = i8x16.splat(c);
+  return bits(
+    i8x16.eq(v128.load(p), k), i8x16.eq(v128.load(p, 16), k),
+    i8x16.eq(v128.load(p, 32), k), i8x16.eq(v128.load(p, 48), k),
+  );
+}
+
+/** Bytes in [lo, lo + span) (unsigned). */
+// @ts-ignore: decorator
+@inline export function rangeMask64(p: usize, lo: u8, span: u8): u64 {
+  const l = i8x16.splat(lo);
+  const s = i8x16.splat(span);
+  return bits(
+    i8x16.lt_u(i8x16.sub(v128.load(p), l), s), i8x16.lt_u(i8x16.sub(v128.load(p, 16), l), s),
+    i8x16.lt_u(i8x16.sub(v128.load(p, 32), l), s), i8x16.lt_u(i8x16.sub(v128.load(p, 48), l), s),
+  );
+}
+
+/** ASCII digits. */
+// @ts-ignore: decorator
+@inline export function digitMask(p: usize): u64 {
+  return rangeMask64(p, 0x30, 10);
+}
