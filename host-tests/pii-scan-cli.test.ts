@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { main as tollgate } from "./cli/main";
 import { main, type PiiIo } from "./pii/scan-cli";
-import { byteToUtf16Table, toUtf16Range, utf8Length } from "./pii/offsets";
+import { byteToUtf16Table, toUtf16Range, Utf16Cursor, utf8Length } from "./pii/offsets";
 import { piiScannerFromExports, type PiiScanExports, type PiiScanner } from "./pii/scanner";
 import { redactText } from "./pii/redact-text";
 
@@ -80,6 +80,29 @@ describe("byte offsets to string indices", () => {
     expect(toUtf16Range(table, 2, 3)).toEqual([1, 3]);
     expect(toUtf16Range(table, 1, 6)).toEqual([1, 4]);
     expect(toUtf16Range(table, 0, 99)).toEqual([0, 4]);
+  });
+
+  it("the scanner's cursor answers what the table does, ranges in order or not", () => {
+    // Seeded: characters of every UTF-8 width and lone surrogates, ranges cut anywhere.
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const chars = ["a", "é", "日", "😀", "\ud800", "\udc00", " "];
+    for (let t = 0; t < 500; t++) {
+      let text = "";
+      for (let k = 1 + Math.floor(rand() * 20); k > 0; k--) text += chars[Math.floor(rand() * chars.length)];
+      const bytes = utf8Length(text);
+      const table = byteToUtf16Table(text);
+      const ranges: Array<[number, number]> = [];
+      for (let p = 0; p < bytes + 2; ) {
+        const a = p + Math.floor(rand() * 3);
+        const b = a + 1 + Math.floor(rand() * 4);
+        ranges.push([a, b]);
+        p = b + Math.floor(rand() * 2);
+      }
+      if (t % 5 === 0) ranges.reverse();
+      const cursor = new Utf16Cursor(text, bytes);
+      for (const [a, b] of ranges) expect(cursor.range(a, b), `${JSON.stringify(text)} ${a}..${b}`).toEqual(toUtf16Range(table, a, b));
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { byteToUtf16Table, toUtf16Range } from "./offsets";
+import { Utf16Cursor } from "./offsets";
 
 export const PII_WASM = join(dirname(fileURLToPath(import.meta.url)), "../../dist/pii-redact.wasm");
 
@@ -60,6 +60,13 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 export function loadPiiScanner(wasmPath = PII_WASM, config?: ScanConfigJson | string): PiiScanner {
+  const scanner = piiScannerFromExports(loadPiiExports(wasmPath));
+  if (config !== undefined) scanner.configure(config);
+  return scanner;
+}
+
+/** A fresh, initialized instance of the module's scan API (the bench drives pii_scan directly). */
+export function loadPiiExports(wasmPath = PII_WASM): PiiScanExports {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(readFileSync(wasmPath));
@@ -76,9 +83,7 @@ export function loadPiiScanner(wasmPath = PII_WASM, config?: ScanConfigJson | st
     throw new Error(`${wasmPath} has no scan API (pii_scan, pii_text_ptr): is it dist/pii-redact.wasm?`);
   }
   x._initialize();
-  const scanner = piiScannerFromExports(x);
-  if (config !== undefined) scanner.configure(config);
-  return scanner;
+  return x;
 }
 
 /** A scanner over an initialized instance (tests give it stand-in exports to check the offset mapping). */
@@ -131,11 +136,12 @@ class WasmPiiScanner implements PiiScanner {
     const ptr = this.input(text.length * 3, (v) => (n = encoder.encodeInto(text, v).written));
     const count = this.x.pii_scan(ptr, n);
     if (count === 0) return [];
-    // ASCII text (bytes = units) needs no offset table: byte offsets are string indices.
-    const table = n === text.length ? null : byteToUtf16Table(text);
+    // ASCII text (bytes = units): byte offsets are string indices. Otherwise one walk over the
+    // string up to the last entity (they come sorted by start), not a table of every byte.
+    const cursor = n === text.length ? null : new Utf16Cursor(text, n);
     const out: Entity[] = [];
     for (let i = 0; i < count; i++) {
-      const [start, end] = table === null ? [this.x.pii_start(i), this.x.pii_end(i)] : toUtf16Range(table, this.x.pii_start(i), this.x.pii_end(i));
+      const [start, end] = cursor === null ? [this.x.pii_start(i), this.x.pii_end(i)] : cursor.range(this.x.pii_start(i), this.x.pii_end(i));
       const sub = this.x.pii_subtype(i);
       const e: Entity = {
         start,
