@@ -11,7 +11,8 @@ import { ManualClock } from "./harness/clock";
 import type { EnvoyHost } from "./harness/host";
 import { closeProbeHosts, trackedHost } from "./support/probe";
 import { Collector } from "./support/collector";
-import { filterVerdicts } from "./support/config-check";
+import { filterVerdicts, schemaErrorPaths } from "./support/config-check";
+import { readFileSync } from "node:fs";
 
 const WASM = join(__dirname, "../dist/audit-sink.wasm");
 const M = "tollgate.audit.http.";
@@ -398,6 +399,32 @@ describe("configuration", () => {
     [{ http: { cluster: "c", colour: "blue" } }, "$.http.colour"],
   ])("rejects %j at %s", async (config, path) => {
     expect(await filterErrorPath(config)).toBe(path);
+  });
+  // HTTP-SINK.md's fragment is what the audit filter's config.schema.json carries for
+  // sinks.http: same rules (descriptions may differ), and it agrees with the filter.
+  const doc = readFileSync(join(__dirname, "../filters/audit/HTTP-SINK.md"), "utf8");
+  const fragment = JSON.parse(doc.split("## JSON Schema fragment")[1].split("```json")[1].split("```")[0]);
+  const strip = (v: any): any =>
+    Array.isArray(v) ? v.map(strip) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "description").map(([k, x]) => [k, strip(x)])) : v;
+  it("documents the same sinks.http schema as the audit filter's config.schema.json", () => {
+    const full = JSON.parse(readFileSync(join(__dirname, "../filters/audit/config.schema.json"), "utf8"));
+    expect(strip(fragment)).toEqual(strip(full.properties.sinks.properties.http));
+  });
+  it("the fragment and the filter agree on every case above", async () => {
+    const { errorPaths } = schemaErrorPaths(fragment);
+    const bad: Array<Record<string, unknown>> = [
+      {}, { cluster: "" }, { cluster: "c", format: "xml" }, { cluster: "c", path: "v1/logs" }, { cluster: "c", headers: { "content-type": "x" } },
+      { cluster: "c", headers: { Authorization: "x" } }, { cluster: "c", batch_max_records: 0 }, { cluster: "c", on_overflow: "block" },
+      { cluster: "c", resource_attributes: { "service.name": "x" } }, { cluster: "c", colour: "blue" }, { cluster: "c", timeout_ms: 600001 },
+      { cluster: "c", format: "ndjson" },
+    ];
+    for (const http of bad) {
+      expect(errorPaths(http), JSON.stringify(http)).not.toEqual([]);
+      expect(await filterVerdict({ http }), JSON.stringify(http)).not.toBeNull();
+    }
+    const good = { cluster: "c", headers: { authorization: "Bearer x" }, resource_attributes: { "service.namespace": "n" }, on_overflow: "log" };
+    expect(errorPaths(good)).toEqual([]);
+    expect(await filterVerdict({ http: good })).toBeNull();
   });
   it("accepts a full block", async () => {
     expect(await filterVerdict({
