@@ -250,6 +250,20 @@ describe("collector down", () => {
   });
 });
 
+describe("unknown cluster", () => {
+  it("keeps the records and retries with backoff (the cluster may come with the next CDS update), warning once", async () => {
+    const clock = new ManualClock();
+    const h = await sinkHost({ cluster: "not-yet", format: "ndjson", path: "/a", batch_max_records: 2, retry_initial_ms: 100, retry_max_ms: 400 }, { clock });
+    await send(h, 3);
+    for (let i = 0; i < 10; i++) await h.advance!(100);
+    expect(metric(h, "buffered")).toBe(3);
+    // Attempts at 0, 100, 300, 700 (backoff 100, 200, 400) within the first second.
+    expect(metric(h, "batches.result=.retry;")).toBe(4);
+    expect(h.logs.filter((l) => l.message.includes("proxy_http_call to cluster 'not-yet' failed"))).toHaveLength(1);
+    expect(Object.keys(h.metrics()).filter((k) => k.startsWith(M + "dropped"))).toEqual([]);
+  });
+});
+
 describe("collector refuses", () => {
   it("drops a batch answered 400 without retrying it, counted as rejected; the next batches still go", async () => {
     const clock = new ManualClock();
