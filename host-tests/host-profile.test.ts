@@ -30,8 +30,8 @@ describe("kong profile: hostcalls Kong links but does not implement", () => {
       const kong = await probeHost(script, { host: KONG });
       const k = await kong.exchange(emptyExchange("/"));
       expect(k.trap?.message).toMatch(/NYI/);
-      // fail closed (the default): the stream is answered 503 as Envoy does for a failed VM
-      expect(k.localReply?.status).toBe(503);
+      // ngx_http_proxy_wasm_ecode: Kong answers a filter error with 500 (Envoy: 503)
+      expect(k.localReply?.status).toBe(500);
     });
   }
 
@@ -39,6 +39,24 @@ describe("kong profile: hostcalls Kong links but does not implement", () => {
     const kong = await probeHost({ log_callbacks: false, on_request_headers: [{ op: "grpc_call", service: "rls", service_name: "s", method: "m" }] }, { host: KONG });
     const k = await kong.exchange(emptyExchange("/"));
     expect(k.trap?.function).toBe("proxy_on_request_headers");
+  });
+});
+
+describe("kong profile: a configuration the filter rejects", () => {
+  it("is not refused at load as on Envoy: every request through the chain is answered 500", async () => {
+    const bad = { name: "budget", rootId: "budget", vmId: "bad", code: join(__dirname, "../dist/budget.wasm"), configuration: '{"rules": "not a list"}' };
+    expect(await createHost([bad], {}).catch((e) => e)).toBeInstanceOf(ConfigRejectedError);
+    const kong = await trackedHost([bad], KONG);
+    const r = await kong.exchange(emptyExchange("/v1/chat/completions"));
+    expect(r.localReply?.status).toBe(500);
+    expect(r.upstreamRequest).toBeUndefined();
+  });
+
+  it("fail_open does not exist on Kong: a trapping filter still answers 500", async () => {
+    const kong = await probeHost({ log_callbacks: false, on_request_headers: [{ op: "trap" }] }, { host: KONG, filter: { failurePolicy: "FAIL_OPEN" } });
+    expect((await kong.exchange(emptyExchange("/"))).localReply?.status).toBe(500);
+    const envoy = await probeHost({ log_callbacks: false, on_request_headers: [{ op: "trap" }] }, { filter: { failurePolicy: "FAIL_OPEN" } });
+    expect((await envoy.exchange(emptyExchange("/"))).downstreamResponse?.status).toBe(200);
   });
 });
 
@@ -169,14 +187,16 @@ describe("kong profile: order, callbacks, properties, metrics", () => {
     expect(await text(KONG)).toBe("hello");
   });
 
-  it("plugin_root_id is a number on Kong: a single-filter module starts, the three-root bundle is refused with the id it got", async () => {
+  it("plugin_root_id is a number on Kong: a single-filter module serves it, the three-root bundle cannot (500, and its log names the id)", async () => {
     const dist = (f: string) => join(__dirname, "../dist", f);
-    const single = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r1", code: dist("token-meter.wasm"), configuration: "{}" }], KONG);
-    await single.close();
-    const err = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r2", code: dist("tollgate.wasm"), configuration: "{}" }], KONG).catch((e) => e);
-    expect(err).toBeInstanceOf(ConfigRejectedError);
-    const h = await createHost([{ name: "token-meter", rootId: "token-meter", vmId: "r3", code: dist("tollgate.wasm"), configuration: "{}" }], {});
-    await h.close();
+    const single = await trackedHost([{ name: "token-meter", rootId: "token-meter", vmId: "r1", code: dist("token-meter.wasm"), configuration: "{}" }], KONG);
+    expect((await single.exchange(emptyExchange("/"))).downstreamResponse?.status).toBe(200);
+    const bundle = await trackedHost([{ name: "token-meter", rootId: "token-meter", vmId: "r2", code: dist("tollgate.wasm"), configuration: "{}" }], KONG);
+    expect((await bundle.exchange(emptyExchange("/"))).localReply?.status).toBe(500);
+    expect(bundle.logs.some((l) => /no root context registered for root_id "\d+"/.test(l.message))).toBe(true);
+    // Envoy gives the bundle the root_id it was configured with.
+    const envoy = await trackedHost([{ name: "token-meter", rootId: "token-meter", vmId: "r3", code: dist("tollgate.wasm"), configuration: "{}" }], {});
+    expect((await envoy.exchange(emptyExchange("/"))).downstreamResponse?.status).toBe(200);
   });
 
   it("metrics are stored as pw.<filter>.<name>", async () => {

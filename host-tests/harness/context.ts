@@ -224,7 +224,7 @@ export class StreamContext implements HostContext {
   private failStream(_direction: "request" | "response"): void {
     if (this.failureLocalReplySent) return;
     this.failureLocalReplySent = true;
-    this.cb.sendLocalReply(503, new Uint8Array(0), undefined, GRPC_UNAVAILABLE, "wasm_fail_stream");
+    this.cb.sendLocalReply(this.plugin.profile.failStatus, new Uint8Array(0), undefined, GRPC_UNAVAILABLE, "wasm_fail_stream");
   }
 
   private onCreate(): void {

@@ -130,7 +130,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       const rt = new VmServices(this, plugin.module, plugin.vmId, -1, plugin.environment);
       rt.vm.start();
       const r = rt.startPlugin(plugin);
-      if (!r.ok) throw new ConfigRejectedError(plugin.name, r.reason ?? "rejected");
+      if (!r.ok && this.profile.rejectsConfigAtLoad) throw new ConfigRejectedError(plugin.name, r.reason ?? "rejected");
       // Envoy destroys the canary clone once it passed: its timers and queue registrations die with it.
       r.root.cancelTick?.();
       r.root.cancelTick = null;

@@ -32,7 +32,7 @@ export class Plugin {
   }
 
   get failOpen(): boolean {
-    return this.failurePolicy === "FAIL_OPEN";
+    return this.failurePolicy === "FAIL_OPEN" && this.profile.failOpenAllowed;
   }
 }
 

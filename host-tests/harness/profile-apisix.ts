@@ -116,5 +116,6 @@ export function apisixProfile(): HostProfile {
     wholeBody: () => true,
     pauseRule: () => "ignored",
     metricName: (_filter, name) => `wasmcustom.${name}`,
+    failOpenAllowed: false,
   };
 }

@@ -136,6 +136,13 @@ export function kongProfile(responseBodyBufferBytes = 4 * 8192): HostProfile {
     pauseRule: (direction, phase) => (direction === "request" ? "envoy" : phase === "headers" ? "kong-headers" : "kong-body"),
     responseBodyBufferBytes,
     metricName: (filter, name) => `pw.${filter}.${name}`,
+    // ngx_http_proxy_wasm.c ngx_http_proxy_wasm_ecode: every filter error answers 500; a filter
+    // whose on_configure fails is started lazily per request and fails there ("executing a
+    // filter with an invalid configuration will trigger a 500 error", Kong's filter
+    // configuration docs). Kong has no fail-open setting.
+    failStatus: 500,
+    rejectsConfigAtLoad: false,
+    failOpenAllowed: false,
   };
 }
 

@@ -43,6 +43,12 @@ export interface HostProfile {
   readonly responseBodyBufferBytes: number;
   /** The stat name a proxy_define_metric name is stored under. */
   metricName(filter: string, name: string): string;
+  /** Status of the local reply for a stream whose filter failed (trap, failed start). */
+  readonly failStatus: number;
+  /** A configuration the filter rejects is refused when loaded (Envoy), not per request. */
+  readonly rejectsConfigAtLoad: boolean;
+  /** Whether a filter can be configured to fail open (Envoy's fail_open). */
+  readonly failOpenAllowed: boolean;
 }
 
 export const ENVOY_PROFILE: HostProfile = {
@@ -56,6 +62,9 @@ export const ENVOY_PROFILE: HostProfile = {
   pauseRule: () => "envoy",
   responseBodyBufferBytes: Infinity,
   metricName: (_filter, name) => `wasmcustom.${name}`,
+  failStatus: 503,
+  rejectsConfigAtLoad: true,
+  failOpenAllowed: true,
 };
 
 export const HOST_KINDS: readonly HostKind[] = ["envoy", "kong", "apisix"];
