@@ -167,11 +167,9 @@ export class HttpSink extends RecordSink {
   onDone(): bool {
     if (this.finished) return true;
     this.shuttingDown = true;
-    if (!this.inFlight) {
-      if (this.buffer.count == 0) { this.finished = true; return true; }
-      this.send();
-    }
-    if (this.finished) return true; // the send could not even start
+    if (!this.inFlight && this.buffer.count > 0) this.send();
+    if (this.finished) return true; // the send could not even start: given up already
+    if (!this.inFlight) { this.finished = true; return true; } // nothing (left) to send
     return false;
   }
 
@@ -184,7 +182,7 @@ export class HttpSink extends RecordSink {
     const buf = this.buffer;
     const full = <u32>buf.count >= c.batchMaxRecords || buf.bytes >= <usize>c.batchMaxBytes;
     const waited = nowNs - min<u64>(nowNs, this.oldestQueuedNs()) >= <u64>c.flushIntervalMs * NS_PER_MS;
-    if (full || waited || this.retryAtNs != 0) this.send();
+    if (full || waited || this.retryAtNs != 0 || this.shuttingDown) this.send();
   }
 
   private oldestQueuedNs(): u64 {
@@ -194,6 +192,13 @@ export class HttpSink extends RecordSink {
   }
 
   private send(): void {
+    // Builds the batch from the head; a head record that cannot be encoded is dropped and the
+    // batch built again, so one bad record never blocks the queue.
+    while (!this.trySend()) {}
+  }
+
+  /** false: the head record was dropped, build again. */
+  private trySend(): bool {
     const c = this.config;
     const buf = this.buffer;
     const body = this.body;
@@ -228,15 +233,13 @@ export class HttpSink extends RecordSink {
       slots = i + 1;
     }
     if (count == 0) {
-      // A head record whose encoding alone passes the cap would block the queue forever.
-      if (unencodable >= 0) {
-        const l = buf.lenOf(unencodable);
-        this.giveUp(buf.startOf(unencodable), <usize>l, buf.timeOf(unencodable), DROP_TOO_LARGE);
-        buf.kill(unencodable);
-        this.metrics.buffered.add(-1);
-        this.metrics.bufferedBytes.add(-<i64>l);
-      }
-      return;
+      if (unencodable < 0) return true; // nothing buffered
+      const l = buf.lenOf(unencodable);
+      this.giveUp(buf.startOf(unencodable), <usize>l, buf.timeOf(unencodable), DROP_TOO_LARGE);
+      buf.kill(unencodable);
+      this.metrics.buffered.add(-1);
+      this.metrics.bufferedBytes.add(-<i64>l);
+      return false;
     }
     if (otlp !== null) body.appendAscii(OTLP_REQUEST_SUFFIX);
     buf.pin(slots, count);
@@ -252,10 +255,11 @@ export class HttpSink extends RecordSink {
         log(LogLevel.Warn, "audit http sink: proxy_http_call to cluster '" + c.cluster + "' failed (" + lastResult().toString() + "); retrying with backoff");
       }
       this.failed(0);
-      return;
+      return true;
     }
     this.inFlight = true;
     this.token = token;
+    return true;
   }
 
   /** The response (or failure: numHeaders 0) of the batch in flight. */
