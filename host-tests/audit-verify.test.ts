@@ -294,7 +294,8 @@ describe("audit verify on Envoy logs", () => {
 
   it("reads a JSON application log (%j message inside a JSON line)", async () => {
     const { lines } = threeChains(2);
-    const log = lines.map((l) => JSON.stringify({ Timestamp: "2026-11-23T17:00:00.1", Level: "info", Message: "wasm log audit audit tollgate: TOLLGATE_AUDIT " + l }));
+    const log = [JSON.stringify({ Timestamp: "2026-11-23T17:00:00.0", Level: "info", Message: "starting workers" })];
+    log.push(...lines.map((l) => JSON.stringify({ Timestamp: "2026-11-23T17:00:00.1", Level: "info", Message: "wasm log audit audit tollgate: TOLLGATE_AUDIT " + l })));
     const r = await verify([file(log, "log"), "--json"]);
     expect(r.status, r.out).toBe(0);
     expect(JSON.parse(r.out).formats).toEqual({ [join(dir, `f${fileSeq}.log`)]: "log" });

@@ -32,8 +32,8 @@ export function detectFormat(first: string, prefix: string): Format {
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return "ndjson";
   if ("resourceLogs" in doc) return "otlp";
-  if ("schema" in doc || !first.includes(prefix)) return "ndjson";
-  return "log";
+  // Every record has `schema`; any other object is a line of a JSON application log.
+  return "schema" in doc ? "ndjson" : "log";
 }
 
 /** The candidates one line holds: none (a blank or foreign log line), one, or an OTLP batch. */
