@@ -164,7 +164,7 @@ describe("pii-redact", () => {
     }
   });
 
-  it("a non-streamed reply naming an address: Kong holds it whole (response buffering after the Pause) and redacts it like Envoy; APISIX sends it unredacted and logs why", async () => {
+  it("a non-streamed reply naming an address: Kong holds it whole (response buffering after the Pause) and redacts it like Envoy; APISIX ignores the Pause, passes every chunk on and cannot redact", async () => {
     const ex = withReply(recorded("openai/chat-basic"), (t) => t.replace(/"content": ?"/, '$&contact bob.smith@example.org. '), 16);
     const got: Record<string, ExchangeResult> = {};
     for (const kind of HOSTS) {
@@ -175,11 +175,13 @@ describe("pii-redact", () => {
     expect(body(got.envoy)).not.toContain("bob.smith@example.org");
     expect(body(got.kong)).toBe(body(got.envoy));
     expect(got.kong.downstreamResponse?.chunks).toHaveLength(1);
-    expect(body(got.apisix)).toContain("bob.smith@example.org");
-    expect(got.apisix.logs.some((l) => l.level === 3 && l.message.includes("refused to rewrite the reply"))).toBe(true);
+    // the filter asks to hold the reply; APISIX passes each chunk on anyway, so what the filter
+    // sees at the end is the last chunk alone: nothing it can parse, and nothing it could change
+    expect(body(got.apisix)).toBe(dec.decode(ex.response.body));
+    expect(got.apisix.downstreamResponse?.chunks).toHaveLength(ex.response.chunks!.length);
   });
 
-  it("a streamed reply naming an address in 7-byte pieces: Envoy and Kong stream it redacted (no Pause needed); APISIX hands the stream over whole and cannot redact it", async () => {
+  it("a streamed reply naming an address in 7-byte pieces: Envoy and Kong stream it redacted (no Pause needed); APISIX streams it as sent, unredacted", async () => {
     const ex = withReply(recorded("openai/chat-stream-usage-cached"), (t) => t.replace(/"content":"([^"]{3,})"/, '"content":"write to bob.smith@example.org now $1"'), 7);
     const got: Record<string, ExchangeResult> = {};
     for (const kind of HOSTS) {
@@ -191,7 +193,8 @@ describe("pii-redact", () => {
     expect(body(got.kong)).toBe(body(got.envoy));
     expect(got.kong.downstreamResponse!.chunks.length).toBe(got.envoy.downstreamResponse!.chunks.length);
     expect(got.kong.downstreamResponse!.chunks.length).toBeGreaterThan(100);
-    expect(body(got.apisix)).toContain("bob.smith@example.org");
-    expect(got.apisix.downstreamResponse?.chunks).toHaveLength(1);
+    expect(body(got.apisix)).toBe(dec.decode(ex.response.body));
+    expect(got.apisix.downstreamResponse?.chunks).toHaveLength(ex.response.chunks!.length);
+    expect(got.apisix.logs.filter((l) => l.level === 3 && l.message.includes("refused to rewrite the reply"))).toHaveLength(1);
   });
 });

@@ -104,7 +104,12 @@ export function apisixProfile(): HostProfile {
         case "proxy_send_local_response":
           // Status, body and the extra headers are applied; the gRPC status is not. (Details are
           // kept: APISIX has none, the harness uses them to tell a local reply from the upstream's.)
-          return (code: number, d: number, dl: number, b: number, bl: number, h: number, hl: number) => envoy(code, d, dl, b, bl, h, hl, -1);
+          // lib/resty/proxy-wasm.lua acts on the stored status only after a request callback:
+          // from a response callback it is recorded and nothing happens.
+          return (code: number, d: number, dl: number, b: number, bl: number, h: number, hl: number) => {
+            if (ctx().stream()?.cb.stream.responseHeaderMap?.()) return R.Ok;
+            return envoy(code, d, dl, b, bl, h, hl, -1);
+          };
         default:
           return envoy;
       }
@@ -113,9 +118,14 @@ export function apisixProfile(): HostProfile {
     // proxy_wasm_abi.md: "TODO: pass a correct `num_headers` but not 0."
     numHeaders: () => 0,
     responseInChainOrder: true,
-    wholeBody: () => true,
+    // apisix/plugins/wasm.lua: the request body is read whole (core.request.get_body) and handed
+    // over once with end of stream; the response body goes chunk by chunk (ngx.arg[1], ngx.arg[2]).
+    wholeBody: (direction) => direction === "request",
     pauseRule: () => "ignored",
     metricName: (_filter, name) => `wasmcustom.${name}`,
+    // on_configure runs lazily for each route's conf; a failure answers that request 503, as
+    // any filter error does ("failed to run wasm plugin" → return 503).
+    rejectsConfigAtLoad: false,
     failOpenAllowed: false,
   };
 }
