@@ -73,6 +73,27 @@ describe.each(["ndjson", "otlp"] as const)("every recording over %s", (format) =
   });
 });
 
+describe("otlp attributes from the audit filter's records", () => {
+  it("mirror schema, chain, seq and outcome, and carry the W3C trace context as the log's ids", async () => {
+    const http = { cluster: "collector", format: "otlp", batch_max_records: 1 };
+    const h = await chainHost({ sinks: { http } });
+    const [ex] = allRecorded();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    await h.exchange(as(ex, [["x-tenant", "acme"], ["traceparent", traceparent]]));
+    await until(() => collector.otlpRecords().length === 1, "the record");
+    const [r] = collector.otlpRecords();
+    const record = JSON.parse(r.line);
+    expect(record.trace_id).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(r.logRecord.traceId).toBe(record.trace_id);
+    expect(record.span_id).toBe("00f067aa0ba902b7");
+    expect(r.logRecord.spanId).toBe(record.span_id);
+    // timeUnixNano is the request start the record's `time` names (to the millisecond).
+    expect(Number(BigInt(r.logRecord.timeUnixNano) / 1_000_000n)).toBe(Date.parse(record.time));
+    const attrs = Object.fromEntries(r.logRecord.attributes.map((kv: any) => [kv.key, kv.value.stringValue ?? Number(kv.value.intValue)]));
+    expect(attrs).toEqual({ "tollgate.audit.schema": record.schema, "tollgate.audit.chain": record.chain, "tollgate.audit.seq": record.seq, "tollgate.outcome": record.outcome });
+  });
+});
+
 describe("collector down with the audit filter", () => {
   // The collector holds the first batch (in flight, pinned) and answers 503 once released; then
   // it is healthy. One worker, so one chain, whose seq numbers say exactly what went missing.
