@@ -210,6 +210,16 @@ describe("kong profile: order, callbacks, properties, metrics", () => {
   });
 });
 
+describe("apisix profile: configuration", () => {
+  it("a configuration the filter rejects fails each request with 503 (on_configure runs lazily per route)", async () => {
+    const bad = { name: "budget", rootId: "budget", vmId: "bad-a", code: join(__dirname, "../dist/budget.wasm"), configuration: '{"rules": 7}' };
+    const apisix = await trackedHost([bad], { host: "apisix" });
+    const r = await apisix.exchange(emptyExchange("/v1/chat/completions"));
+    expect(r.localReply?.status).toBe(503);
+    expect(r.upstreamRequest).toBeUndefined();
+  });
+});
+
 describe("apisix profile: linking", () => {
   it("refuses a module importing a host function APISIX does not define, with wasmtime's wording", async () => {
     // The probe imports every hostcall, proxy_get_log_level and proxy_get_buffer_status among them.
