@@ -106,4 +106,23 @@ describe("audit hash chain", () => {
     expect(host.logs.some((l) => l.message.includes("very-long-segment"))).toBe(false);
     for (const l of lines) expect(validateRecord(JSON.parse(l))).toBe(true);
   });
+
+  // Envoy gives a plugin started again with the same key a second onConfigure on its root.
+  it("a second onConfigure of the same root keeps its chain, unless the chain settings changed", async () => {
+    const host = await fullChainHost({ audit: { chain: { name: "a" } } });
+    const ex = recorded("openai/chat-basic");
+    await host.exchange(ex);
+    const [root] = host.rootsOf("audit") as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(root.configure()).toBe(true);
+    await host.exchange(ex);
+    root.plugin.configuration = new TextEncoder().encode(JSON.stringify({ chain: { name: "a", hmac_key: KEY, key_id: "k9" } }));
+    expect(root.configure()).toBe(true);
+    await host.exchange(ex);
+    await host.exchange(ex);
+    const recs = recordLines(host.logs).map((l) => JSON.parse(l));
+    expect(recs.map((r) => [r.seq, r.alg])).toEqual([[1, "sha256"], [2, "sha256"], [1, "hmac-sha256"], [2, "hmac-sha256"]]);
+    expect(recs[1].chain).toBe(recs[0].chain);
+    expect(recs[2].chain).not.toBe(recs[1].chain);
+    expect(chainProblems(recordLines(host.logs), KEY)).toEqual([]);
+  });
 });

@@ -37,6 +37,18 @@ export class Chain {
     for (let i = 0; i < 64; i++) unchecked(this.prev[i] = 0x30);
     if (hmacKey !== null) this.hmac = new HmacSha256(changetype<usize>(hmacKey), <usize>hmacKey.byteLength);
     this.keyId = keyId;
+    this.name = name;
+    this.key = hmacKey;
+  }
+
+  private name: string = "";
+  private key: ArrayBuffer | null = null;
+
+  sameSettings(name: string, hmacKey: ArrayBuffer | null, keyId: string): bool {
+    if (name != this.name || keyId != this.keyId) return false;
+    const k = this.key;
+    if (k === null || hmacKey === null) return k === null && hmacKey === null;
+    return k.byteLength == hmacKey.byteLength && memory.compare(changetype<usize>(k), changetype<usize>(hmacKey), <usize>k.byteLength) == 0;
   }
 
   /** Writes the chain members before `hash` for the next record (seq not consumed yet). */

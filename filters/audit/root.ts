@@ -34,8 +34,13 @@ export class AuditRoot extends RootContext {
       return false;
     }
     this.config = config;
-    // A chain lives as long as this root context; a new one (reload, restart) starts its own.
-    if (this.chain === null) this.chain = new Chain(config.chain.name, config.chain.hmacKey, config.chain.keyId);
+    // A chain lives as long as this root context (a reload or restart makes a new root, hence a
+    // new chain) and its chain settings: a new name, key or key id starts a new chain rather
+    // than switching a running one, so every chain verifies with one key.
+    const chain = this.chain;
+    if (chain === null || !chain.sameSettings(config.chain.name, config.chain.hmacKey, config.chain.keyId)) {
+      this.chain = new Chain(config.chain.name, config.chain.hmacKey, config.chain.keyId);
+    }
     this.builder = new RecordBuilder(config);
     this.metrics = new AuditMetrics(config.metricsPrefix, config.metrics);
     const sinks: RecordSink[] = [];
@@ -43,17 +48,23 @@ export class AuditRoot extends RootContext {
     const logSink = new LogSink(logConfig !== null ? logConfig : new LogSinkConfig());
     if (logConfig !== null) sinks.push(logSink);
     const httpConfig = config.http;
+    const previous = this.http;
     this.http = null;
     if (httpConfig !== null) {
       httpConfig.metricsPrefix = config.metricsPrefix;
+      httpConfig.metricsEnabled = config.metrics;
       const version = moduleVersion();
       if (version.length > 0) httpConfig.serviceVersion = version;
       const http = new HttpSink(httpConfig, this, logSink);
+      // A new configuration of this root: what the old sink still holds is delivered by the new one.
+      if (previous !== null) http.adopt(previous);
       sinks.push(http);
       this.http = http;
-      const period = http.tickPeriodMs();
-      if (period > 0) this.setTickPeriod(period);
+    } else if (previous !== null) {
+      // The http sink was removed: one last attempt to deliver what it holds.
+      previous.onDone();
     }
+    this.setTickPeriod(this.http !== null ? this.http!.tickPeriodMs() : 0);
     this.sinks = sinks;
     this.policy.setOwn(ownHash(configurationSize));
     publishPolicy("audit", configurationSize);
