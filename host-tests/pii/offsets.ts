@@ -62,64 +62,48 @@ export function toUtf16Range(table: Uint32Array, start: number, end: number): [n
 }
 
 /**
- * The same mapping as toUtf16Range, for ranges given in increasing order (what the scanner
- * reports: sorted by start, never overlapping): one walk over the string up to the last range,
- * no table. A range that goes backwards restarts the walk, so any order is still answered right.
+ * The same mapping as toUtf16Range, read off the UTF-8 bytes themselves (the scanner has them in
+ * wasm memory): a character's first byte is any byte but a continuation byte (10xxxxxx), and it
+ * counts one UTF-16 unit, two when it starts a 4-byte sequence (a surrogate pair). Ranges come in
+ * increasing order (the scanner reports them sorted by start, never overlapping), so one walk
+ * over the bytes up to the last range answers them all; a range that goes backwards walks back.
+ * The bytes must be well-formed UTF-8, as TextEncoder writes it.
  */
-export class Utf16Cursor {
-  /** String index of the character under the cursor, its first byte, its byte width and units. */
-  private i = 0;
-  private b = 0;
-  private w = 0;
-  private u = 1;
+export class Utf8ToUtf16 {
+  /** Byte position of the walk, and the UTF-16 units of the bytes before it. */
+  private k = 0;
+  private units = 0;
 
-  constructor(private text: string, private bytes: number) {
-    this.measure();
-  }
+  constructor(private bytes: Uint8Array) {}
 
   /** [start, end) in bytes as string indices, a boundary inside a character widening the range. */
   range(start: number, end: number): [number, number] {
     const bytes = this.bytes;
-    start = Math.min(Math.max(start, 0), bytes);
-    end = Math.min(Math.max(end, start), bytes);
-    const s = this.charAt(start);
-    // The character holding the range's last byte ends it (an empty range at 0: the first one).
-    this.charAt(Math.max(end, 1) - 1);
-    const e = Math.min(this.i + this.u, this.text.length);
-    return [s, end >= bytes ? this.text.length : e];
+    const n = bytes.length;
+    start = Math.min(Math.max(start, 0), n);
+    end = Math.min(Math.max(end, start), n);
+    // Back to the first byte of the character holding start; end on to the next boundary.
+    while (start > 0 && start < n && (bytes[start] & 0xc0) === 0x80) start--;
+    let e = Math.max(end, 1);
+    while (e < n && (bytes[e] & 0xc0) === 0x80) e++;
+    return [this.unitsAt(start), this.unitsAt(Math.min(e, n))];
   }
 
-  /** Moves to the character holding byte t (t = bytes: the end); returns its string index. */
-  private charAt(t: number): number {
-    if (t < this.b) {
-      this.i = 0;
-      this.b = 0;
-      this.measure();
+  /** UTF-16 units of bytes [0, b) (b a character boundary). */
+  private unitsAt(b: number): number {
+    const bytes = this.bytes;
+    let k = this.k;
+    let units = this.units;
+    while (k < b) {
+      const c = bytes[k++];
+      if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
     }
-    while (this.i < this.text.length && this.b + this.w <= t) {
-      this.b += this.w;
-      this.i += this.u;
-      this.measure();
+    while (k > b) {
+      const c = bytes[--k];
+      if ((c & 0xc0) !== 0x80) units -= c >= 0xf0 ? 2 : 1;
     }
-    return this.i;
-  }
-
-  /** Width in bytes and units of the character at i, as TextEncoder encodes it. */
-  private measure(): void {
-    const text = this.text;
-    const i = this.i;
-    if (i >= text.length) {
-      this.w = 1;
-      this.u = 1;
-      return;
-    }
-    const c = text.charCodeAt(i);
-    this.u = 1;
-    if (c < 0x80) this.w = 1;
-    else if (c < 0x800) this.w = 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) {
-      this.w = 4;
-      this.u = 2;
-    } else this.w = 3;
+    this.k = k;
+    this.units = units;
+    return units;
   }
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Utf16Cursor } from "./offsets";
+import { Utf8ToUtf16 } from "./offsets";
 
 export const PII_WASM = join(dirname(fileURLToPath(import.meta.url)), "../../dist/pii-redact.wasm");
 
@@ -137,8 +137,9 @@ class WasmPiiScanner implements PiiScanner {
     const count = this.x.pii_scan(ptr, n);
     if (count === 0) return [];
     // ASCII text (bytes = units): byte offsets are string indices. Otherwise one walk over the
-    // string up to the last entity (they come sorted by start), not a table of every byte.
-    const cursor = n === text.length ? null : new Utf16Cursor(text, n);
+    // UTF-8 bytes in wasm memory up to the last entity (they come sorted by start), not a table
+    // of every byte. The view is made after the scan: growing memory detaches older views.
+    const cursor = n === text.length ? null : new Utf8ToUtf16(new Uint8Array(this.x.memory.buffer, ptr, n));
     const out: Entity[] = [];
     for (let i = 0; i < count; i++) {
       const [start, end] = cursor === null ? [this.x.pii_start(i), this.x.pii_end(i)] : cursor.range(this.x.pii_start(i), this.x.pii_end(i));
