@@ -300,8 +300,10 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
       [":scheme", req.scheme ?? "http"],
       ...req.headers.filter(([k]) => k.toLowerCase() !== "host"),
     ];
-    if (!headerValue(headers, "x-forwarded-proto")) headers.push(["x-forwarded-proto", req.scheme ?? "http"]);
-    if (!headerValue(headers, "x-request-id")) headers.push(["x-request-id", randomUUID()]);
+    // Envoy's HCM adds these; nginx-based hosts do not (host profiles).
+    const envoy = this.profile.kind === "envoy";
+    if (envoy && !headerValue(headers, "x-forwarded-proto")) headers.push(["x-forwarded-proto", req.scheme ?? "http"]);
+    if (envoy && !headerValue(headers, "x-request-id")) headers.push(["x-request-id", randomUUID()]);
     const reqTrailers = req.trailers?.length ? req.trailers : undefined;
     const reqChunks = chunk(req.body, req.chunks);
     stream.sendRequestHeaders(headers, reqChunks.length === 0 && !reqTrailers);
@@ -315,7 +317,7 @@ export class EnvoyHost implements Host, HostServices, StreamOwner {
     if (!stream.finishedStream && stream.upstreamRequestDone) {
       const res = ex.response;
       const resHeaders: Array<[string, string]> = [[":status", String(res.status)], ...res.headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()))];
-      resHeaders.push(["x-envoy-upstream-service-time", "0"]);
+      if (envoy) resHeaders.push(["x-envoy-upstream-service-time", "0"]);
       const resTrailers = res.trailers?.length ? res.trailers : undefined;
       const resChunks = chunk(res.body, res.chunks);
       stream.sendResponseHeaders(resHeaders, resChunks.length === 0 && !resTrailers);

@@ -1,6 +1,8 @@
 // Apache APISIX's wasm-nginx-module (api7) as a filter sees it. Sources and what each rule rests
 // on: README.md, "Host profiles".
-import { BufferType, WasmResult as R } from "./abi";
+import { BufferType, MapType, WasmResult as R } from "./abi";
+import { byteStringToBytes } from "./header-map";
+import { encodePairs } from "./pairs";
 import { WasmLoadError } from "./errors";
 import { ENVOY_PROFILE, type HostProfile } from "./profile";
 import { nginxVariable, requestView } from "./profile-nginx-vars";
@@ -89,6 +91,29 @@ export function apisixProfile(): HostProfile {
         case "proxy_set_property":
           // ngx.var assignment: a name nginx does not know "not found for writing" -> NotFound.
           return () => (requestView(ctx()) ? R.NotFound : R.BadArgument);
+        // The request map is nginx's headers_in plus :scheme, :path and :method
+        // (wasm_pseudo_req_header_static_table): the client's Host header, no :authority.
+        case "proxy_get_header_map_value":
+          return (type: number, kPtr: number, kLen: number, retPtr: number, retLen: number) => {
+            if (type !== MapType.RequestHeaders) return envoy(type, kPtr, kLen, retPtr, retLen);
+            const key = dec.decode(vm.copyOut(kPtr, kLen)).toLowerCase();
+            const m = ctx().getConstMap(MapType.RequestHeaders) ?? ctx().stream()?.cb.stream.requestHeaderMap?.();
+            const v = key === ":authority" ? undefined : key === "host" ? (m?.get("host") ?? m?.get(":authority")) : m?.get(key);
+            return v === undefined ? R.NotFound : vm.writeResult(byteStringToBytes(v), retPtr, retLen);
+          };
+        case "proxy_get_header_map_pairs":
+          return (type: number, retPtr: number, retLen: number) => {
+            if (type !== MapType.RequestHeaders) return envoy(type, retPtr, retLen);
+            const m = ctx().getConstMap(MapType.RequestHeaders) ?? ctx().stream()?.cb.stream.requestHeaderMap?.();
+            if (!m) return R.BadArgument;
+            const all = m.pairs();
+            const plain = all.filter(([k]) => !k.startsWith(":"));
+            const authority = m.get(":authority");
+            if (authority !== undefined && !plain.some(([k]) => k === "host")) plain.unshift(["host", authority]);
+            const pseudo = [":scheme", ":path", ":method"].map((k) => [k, m.get(k) ?? ""] as [string, string]);
+            const pairs = [...plain, ...pseudo].map(([k, v]) => [byteStringToBytes(k), byteStringToBytes(v)] as [Uint8Array, Uint8Array]);
+            return vm.writeResult(encodePairs(pairs), retPtr, retLen);
+          };
         case "proxy_get_buffer_bytes":
           return (type: number, start: number, size: number, retPtr: number, retLen: number) => {
             if (type !== BufferType.HttpRequestBody && type !== BufferType.HttpResponseBody && type !== BufferType.HttpCallResponseBody && type !== BufferType.PluginConfiguration) {
