@@ -8,8 +8,9 @@
 //       bench's mixed-1mb slices, which read this repo's READMEs and so are not in the
 //       committed dump: compare two builds with it)
 //
-// Texts: every dev-set record, the bench's dev slices (records joined, so context windows
-// cross records) and seeded random texts built from anchor-heavy fragments (digit groups,
+// Texts: every dev-set record, alone and padded with clean prose on both sides (so the scan's
+// block passes read it), the bench's dev slices (records joined, so context windows cross
+// records) and seeded random texts built from anchor-heavy fragments (digit groups,
 // separators, secret prefixes, context words, full-width digits, gold values cut and glued),
 // where rewrites of the scan loops tend to differ. Two configurations: the default, and every
 // threshold 0 with generic assignments on (findings below the thresholds and the opt-in
@@ -54,6 +55,9 @@ const FRAGMENTS = [
   "AKIA", "ghp_", "github_pat_", "xoxb-", "xoxp-", "eyJ", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
   "sk-", "sk-ant-api03-", "sk_live_", "AIza", "hf_", "glpat-", "SG.", "Q~", "-u ", "--user ", "hooks.slack.com/services/",
   "＋１", "（", "）", "　", "１２３", "é", "日本", "\u00a0", "‐", "😀",
+  // Assignments with blanks around the operator, and names that gate keyword formats.
+  " = ", " : ", " := ", " ?= ", "  = ", "\t= ", " => ", "\": \"", "='", "api_key", "password", "client_secret",
+  "HEROKU_API_KEY", "aws_secret_access_key", "db_password", "SENDGRID_API_KEY", "heroku", "datadog_api_key",
 ];
 
 function randomRun(r: () => number, alphabet: string, min: number, max: number): string {
@@ -67,6 +71,10 @@ const DIGITS = "0123456789";
 const HEX = "0123456789abcdef";
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64 = ALNUM + "+/-_";
+
+function uuidLike(r: () => number): string {
+  return [8, 4, 4, 4, 12].map((n) => randomRun(r, HEX, n, n)).join("-");
+}
 
 /** Seeded texts of anchor-heavy pieces, with real gold values (whole or cut) mixed in. */
 export function randomTexts(count = 3000, seed = 0x7011): NamedText[] {
@@ -82,7 +90,7 @@ export function randomTexts(count = 3000, seed = 0x7011): NamedText[] {
       else if (k < 0.55) s += randomRun(r, DIGITS, 1, 20);
       else if (k < 0.62) s += randomRun(r, HEX, 2, 40);
       else if (k < 0.72) s += randomRun(r, ALNUM, 1, 48);
-      else if (k < 0.76) s += randomRun(r, B64, 8, 60);
+      else if (k < 0.76) s += r() < 0.3 ? uuidLike(r) : randomRun(r, B64, 8, 60);
       else if (k < 0.9) {
         const v = gold[Math.floor(r() * gold.length)];
         // Whole, or cut at either end, or with one byte changed.
@@ -101,12 +109,20 @@ export function randomTexts(count = 3000, seed = 0x7011): NamedText[] {
   return out;
 }
 
+// Clean prose around a record: the scan's 64-byte block passes leave a text's last 128 bytes to
+// the byte loops, so most records alone (86 bytes on average) never reach them; padded, they do.
+const PAD_BEFORE = "Thanks for the update on the quarterly planning notes; the team reviewed every section and " +
+  "left comments where the wording could be clearer before the next meeting starts. ";
+const PAD_AFTER = " Please send the revised draft when it is ready, and note any open questions for the review " +
+  "so that nothing is lost between the two versions of this document.";
+
 /** The texts of the committed dump. */
 export async function guardTexts(): Promise<NamedText[]> {
   const { devText } = await import("../bench/pii-peers/texts");
   const records = loadRecords().map((rec) => ({ id: rec.id, text: rec.text }));
+  const padded = records.map((r) => ({ id: `padded-${r.id}`, text: PAD_BEFORE + r.text + PAD_AFTER }));
   const slices = devText().slices.map((text, i) => ({ id: `dev-slice-${i}`, text }));
-  return [...records, ...slices, ...randomTexts()];
+  return [...records, ...padded, ...slices, ...randomTexts()];
 }
 
 export async function mixedTexts(): Promise<NamedText[]> {
