@@ -6,9 +6,11 @@ import { ByteBuffer } from "../lib/bytes";
 const HEX = "0123456789abcdef";
 
 /**
- * Appends the UTF-8 of `ptr..ptr+len` to `out`, each invalid sequence (RFC 3629: overlong
- * forms, surrogates, > U+10FFFF, truncated) replaced by EF BF BD, stopping before the output
- * passes `max` bytes. Returns false if `out` refused bytes.
+ * Appends the UTF-8 of `ptr..ptr+len` to `out`, each invalid sequence replaced by EF BF BD,
+ * stopping before the output passes `max` bytes. Invalid means what RFC 3629 excludes (overlong
+ * forms, surrogates, > U+10FFFF, truncated sequences); one U+FFFD stands for each maximal
+ * subpart of an ill-formed sequence, as the WHATWG decoder (and JavaScript's TextDecoder) does,
+ * so a verifier that decodes leniently reads the same text. Returns false if `out` refused bytes.
  */
 export function appendSanitized(out: ByteBuffer, ptr: usize, len: usize, max: usize): bool {
   const start = out.length;
@@ -20,29 +22,29 @@ export function appendSanitized(out: ByteBuffer, ptr: usize, len: usize, max: us
     else if (c >= 0xC2 && c <= 0xDF) n = 2;
     else if (c >= 0xE0 && c <= 0xEF) n = 3;
     else if (c >= 0xF0 && c <= 0xF4) n = 4;
-    let ok = n > 0 && i + n <= len;
-    if (ok && n > 1) {
-      const c1 = <u32>load<u8>(ptr + i + 1);
-      // The second byte's range depends on the first (no overlongs, no surrogates, ≤ U+10FFFF).
+    // How many bytes of a well-formed sequence are present (the lead counts when n > 0).
+    let good: usize = n > 0 ? 1 : 0;
+    if (n > 1) {
+      // The second byte's range depends on the lead (no overlongs, no surrogates, ≤ U+10FFFF).
       let lo: u32 = 0x80, hi: u32 = 0xBF;
       if (c == 0xE0) lo = 0xA0;
       else if (c == 0xED) hi = 0x9F;
       else if (c == 0xF0) lo = 0x90;
       else if (c == 0xF4) hi = 0x8F;
-      ok = c1 >= lo && c1 <= hi;
-      for (let k: usize = 2; ok && k < n; k++) {
-        const ck = <u32>load<u8>(ptr + i + k);
-        ok = ck >= 0x80 && ck <= 0xBF;
+      while (good < n && i + good < len) {
+        const ck = <u32>load<u8>(ptr + i + good);
+        if (good == 1 ? ck < lo || ck > hi : ck < 0x80 || ck > 0xBF) break;
+        good++;
       }
     }
-    if (ok) {
+    if (n > 0 && good == n) {
       if (out.length - start + n > max) break;
       if (!out.append(ptr + i, n)) return false;
       i += n;
     } else {
       if (out.length - start + 3 > max) break;
       if (!out.appendByte(0xEF) || !out.appendByte(0xBF) || !out.appendByte(0xBD)) return false;
-      i += 1;
+      i += good > 0 ? good : 1;
     }
   }
   return true;
