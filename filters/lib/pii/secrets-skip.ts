@@ -7,13 +7,14 @@
 // - a word start whose word is followed by a byte the loop's gates can go on with (a token's
 //   continuation byte, an operator, a quote: the X class below), or by a blank then a blank or
 //   an operator (an assignment "name = v");
-// - a '-', '~' or '.' (or any X byte) not right after a word byte (PEM, curl's -u, Azure).
+// - a '-', '~' or '.' not right after a word byte (PEM, curl's -u, Azure): the only bytes that
+//   are not word bytes and that the loop does not step over at once.
 // Every position the loop would visit in between is one where it only steps on (non-START
 // bytes, words no gate lets through), and every position returned is one it would visit: the
-// loop never stands inside a word (the byte before its position is never a word byte), so a
-// word start or a non-word byte after a non-word byte is reached by stepping.
-// Masks need 64 bytes of look-ahead past their block; the last 128 bytes of a text are left to
-// the loop itself.
+// loop never stands inside a word or on the byte right after one, so a word start, or a
+// non-word byte after a non-word byte, is reached by stepping.
+// Blocks are aligned to the text's start, so each block's masks are computed once (first as the
+// look-ahead of the block before). The last 128 bytes of a text are left to the loop itself.
 
 // Byte classes by nibble lookup (two swizzles and an AND per 16 bytes). Bits 0-3: X, the bytes a
 // gate may go on with: ! " % ' + - . / (bit 0), : = > ? (bit 1), @ (bit 2), | ~ (bit 3). Bits 4
@@ -38,97 +39,105 @@ const BLANK_OP_BITS: u8 = 0xB2;
   return v128.or(v128.or(digit, alpha), i8x16.eq(x, i8x16.splat(0x5F)));
 }
 
+/** 16-bit mask of the bytes of c with any of `bits` (an equality with zero, inverted). */
 // @ts-ignore: decorator
-@inline function has(c: v128, bits: u8): u32 {
-  return <u32>i8x16.bitmask(i8x16.ne(v128.and(c, i8x16.splat(bits)), i8x16.splat(0)));
+@inline function has(c: v128, bits: u8): u64 {
+  return <u64>(~i8x16.bitmask(i8x16.eq(v128.and(c, i8x16.splat(bits)), i8x16.splat(0))) & 0xFFFF);
 }
 
-// Masks of one 64-byte block, bit k = byte base + k.
+// Masks of one 64-byte block, bit k = byte base + k: word bytes, X, blanks, blanks and
+// operators, and '-' '~' '.'.
 let mW: u64 = 0;
 let mX: u64 = 0;
 let mB: u64 = 0;
 let mBO: u64 = 0;
+let mD: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function blockMasks(p: usize): void {
-  let w: u64 = 0, x: u64 = 0, b: u64 = 0, bo: u64 = 0;
+  let w: u64 = 0, x: u64 = 0, b: u64 = 0, bo: u64 = 0, d: u64 = 0;
   for (let k = 0; k < 4; k++) {
     const v = v128.load(p + (<usize>k << 4));
     const c = classes(v);
     const s = <u64>(k << 4);
     w |= <u64><u32>i8x16.bitmask(wordBytes(v)) << s;
-    x |= <u64>has(c, X_BITS) << s;
-    b |= <u64>has(c, BLANK_BITS) << s;
-    bo |= <u64>has(c, BLANK_OP_BITS) << s;
+    x |= has(c, X_BITS) << s;
+    b |= has(c, BLANK_BITS) << s;
+    bo |= has(c, BLANK_OP_BITS) << s;
+    const dash = v128.or(v128.or(i8x16.eq(v, i8x16.splat(0x2D)), i8x16.eq(v, i8x16.splat(0x2E))), i8x16.eq(v, i8x16.splat(0x7E)));
+    d |= <u64><u32>i8x16.bitmask(dash) << s;
   }
   mW = w;
   mX = x;
   mB = b;
   mBO = bo;
+  mD = d;
 }
 
-/** Where the block of the masks mW.. starts (the look-ahead of the last block computed). */
+/** Where the block of the masks mW.. starts (the look-ahead of the last block computed), or -1. */
 let laBase: i32 = -1;
+/** Bit 63 of the last computed block's word mask: its last byte is a word byte. */
+let lastWordByte: u64 = 0;
 
-// The cached block: candidates in [ffBase, ffNext) are the bits of ffMask (bit k = ffBase + k).
-let ffBase: i32 = 0;
-let ffNext: i32 = 0;
+// The cached block: candidates in [ffBase, ffBase + 64) are the bits of ffMask.
+let ffBase: i32 = -64;
 let ffMask: u64 = 0;
 
-/** Forgets the cached block (a new text). */
+/** Forgets the cached blocks (a new text). */
 export function resetSkip(): void {
-  ffBase = 0;
-  ffNext = 0;
+  ffBase = -64;
   ffMask = 0;
   laBase = -1;
 }
 
 /**
  * The first position at or after i (a position the scan loop visits) where its gates may let
- * something through; or a position within 128 bytes of the end, from where the loop reads on
+ * something through; or a position in the text's last 128 bytes, from where the loop reads on
  * by itself. `long` = minTok - 1.
  */
 export function nextCandidate(ptr: usize, i: i32, end: i32, long: i32): i32 {
   while (true) {
-    if (i >= ffBase && i < ffNext) {
+    if (i < ffBase + 64) {
       const m = ffMask & (<u64>-1 << <u64>(i - ffBase));
       if (m != 0) return ffBase + <i32>ctz(m);
-      i = ffNext;
+      i = ffBase + 64;
       continue;
     }
-    if (i + 128 > end) return i;
-    computeBlock(ptr, i, long);
+    const b = i & ~63;
+    if (b + 128 > end) return i;
+    computeBlock(ptr, b, long);
   }
 }
 
-/** Candidates of the block at b (the byte before b is not a word byte, or b = 0). */
+/** Candidates of the block at b (a multiple of 64). */
 function computeBlock(ptr: usize, b: i32, long: i32): void {
   const p = ptr + <usize>b;
-  // This block's masks are the last block's look-ahead when it starts where that one ended.
-  let w0: u64, x0: u64, b0: u64, bo0: u64;
-  if (laBase == b) {
-    w0 = mW;
-    x0 = mX;
-    b0 = mB;
-    bo0 = mBO;
-  } else {
+  // This block's masks are the last block's look-ahead when blocks are read in order.
+  let carry: u64;
+  if (laBase != b) {
+    carry = b > 0 ? isWordByte(<u32>load<u8>(p - 1)) : 0;
     blockMasks(p);
-    w0 = mW;
-    x0 = mX;
-    b0 = mB;
-    bo0 = mBO;
+  } else {
+    carry = lastWordByte;
   }
+  const w0 = mW;
+  const x0 = mX;
+  const b0 = mB;
+  const bo0 = mBO;
+  const d0 = mD;
   blockMasks(p + 64);
   laBase = b + 64;
+  lastWordByte = w0 >> 63;
   const w1 = mW;
-  const bo1 = mBO;
-  const prevW = w0 << 1; // bit k: byte k - 1 is a word byte (byte b - 1 is not)
+  const prevW = (w0 << 1) | carry; // bit k: byte k - 1 is a word byte
   const starts = w0 & ~prevW;
-  // Ends: the non-word byte right after a word.
-  const ends = ~w0 & prevW;
-  // After the word: an X byte, or a blank then a blank or an operator.
-  const boNext = (bo0 >> 1) | (bo1 << 63);
-  const follow = ends & (x0 | (b0 & boNext));
+  // Ends: the non-word byte right after a word; after it an X byte, or a blank then a blank or
+  // an operator. In this block, and in the next block's first 16 bytes (a word starting here
+  // that is not long ends there).
+  const boNext = (bo0 >> 1) | (mBO << 63);
+  const follow0 = ~w0 & prevW & (x0 | (b0 & boNext));
+  const prevW1 = (w1 << 1) | (w0 >> 63);
+  const follow1 = ~w1 & prevW1 & (mX | (mB & (mBO >> 1))) & 0xFFFF;
   // Word starts with at least `long` word bytes from there: r = AND of W over [k, k + covered),
   // built from acc = AND over [k, k + span) for span = 1, 2, 4, 8 (the window w0:w1 shifted).
   let rLo: u64 = <u64>-1;
@@ -148,23 +157,24 @@ function computeBlock(ptr: usize, b: i32, long: i32): void {
     accHi &= accHi >> <u64>span;
     span <<= 1;
   }
-  let cand = (starts & rLo) | (x0 & ~prevW);
-  // Word starts of the followed words: each end's word starts at the last start before it.
-  let f = follow;
+  let cand = (starts & rLo) | (d0 & ~prevW);
+  // Each followed end's word starts at the last word start before it; one that started in an
+  // earlier block was that block's candidate.
+  let f = follow0;
   while (f != 0) {
-    const e = ctz(f);
-    const before = starts & ((<u64>1 << e) - 1);
-    cand |= <u64>1 << (63 - clz(before));
+    const before = starts & ((<u64>1 << ctz(f)) - 1);
+    if (before != 0) cand |= <u64>1 << (63 - clz(before));
     f &= f - 1;
   }
-  ffBase = b;
-  // A word running past the block is decided in the next block, which starts at its first
-  // byte (so "the byte before is not a word byte" holds there too).
-  let next = b + 64;
-  if ((w0 >> 63) != 0) {
-    const last = 63 - <i32>clz(starts);
-    if (last > 0) next = b + last;
+  if (follow1 != 0 && (w1 & ~prevW1 & ((<u64>1 << ctz(follow1)) - 1)) == 0 && starts != 0) {
+    // The first followed end in the next block closes a word that started here (the last start).
+    cand |= <u64>1 << (63 - clz(starts));
   }
-  ffNext = next;
-  ffMask = next - b < 64 ? cand & ((<u64>1 << <u64>(next - b)) - 1) : cand;
+  ffBase = b;
+  ffMask = cand;
+}
+
+// @ts-ignore: decorator
+@inline function isWordByte(c: u32): u64 {
+  return <u64>(c - 0x30 < 10 || (c | 0x20) - 0x61 < 26 || c == 0x5F);
 }
