@@ -1,14 +1,16 @@
 // A real rate-limit service on loopback that behaves like envoyproxy/ratelimit with its Redis
 // backend and fixed-window algorithm: Envoy's RateLimitService/ShouldRateLimit over gRPC (h2c),
-// counting in a real Redis with INCRBY + EXPIRE. It exists so the budget filter's global-mode
-// tests run against the same semantics as production without a Go build or a container.
+// counting in a real Redis with INCRBY + EXPIRE (or, with `memory`, the same two steps on a Map:
+// ratelimit-counters.ts). It exists so the budget filter's global-mode tests, and
+// `tollgate replay --stand-ins`, run against the same semantics as production without a Go build
+// or a container.
 // What was checked against envoyproxy/ratelimit (and from which files) is listed in
 // envoy/ratelimit/README.md; deviations are named there too.
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
 import { load as loadYaml } from "js-yaml";
 import { grpcFrame } from "./grpc-server";
+import { connectRedisStore, memoryStore, type CounterStore } from "./ratelimit-counters";
 import {
   Code,
   SHOULD_RATE_LIMIT_PATH,
@@ -185,6 +187,8 @@ export type ServiceConfigInput = string | RateLimitConfig | (string | RateLimitC
 export interface RateLimitServiceOptions {
   redisUrl?: string;
   redisPort?: number;
+  /** Count in memory instead of Redis (same INCRBY + EXPIRE semantics, ratelimit-counters.ts). */
+  memory?: boolean;
   /** envoyproxy/ratelimit YAML text or parsed object (or several, one per domain). */
   config: ServiceConfigInput;
   /** Delay before each call is handled, in ms (for timeout tests). */
@@ -215,7 +219,7 @@ export interface RateLimitService {
   /** Listen again on the same port. */
   start(): Promise<void>;
   setDelay(ms: number): void;
-  /** Stop and disconnect from Redis. */
+  /** Stop and disconnect from Redis (or drop the in-memory counters). */
   close(): Promise<void>;
 }
 
@@ -227,17 +231,9 @@ export async function startRateLimitService(opts: RateLimitServiceOptions): Prom
   const prefix = opts.cacheKeyPrefix ?? "";
   let delayMs = opts.delayMs ?? 0;
   const redisUrl = opts.redisUrl ?? (opts.redisPort !== undefined ? `redis://127.0.0.1:${opts.redisPort}` : undefined);
-  if (!redisUrl) throw new Error("startRateLimitService: redisUrl or redisPort is required");
-  // Fail fast while Redis is down instead of queueing (the real service answers with an error),
-  // and keep reconnecting so a restarted Redis is picked up.
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => 100,
-  });
-  redis.on("error", () => {});
-  await redis.connect();
+  if (!redisUrl && !opts.memory) throw new Error("startRateLimitService: redisUrl, redisPort or memory is required");
+  if (redisUrl && opts.memory) throw new Error("startRateLimitService: give either a Redis or memory, not both");
+  const store: CounterStore = redisUrl ? await connectRedisStore(redisUrl) : memoryStore(clock);
 
   const shouldRateLimit = async (req: RateLimitRequest): Promise<RateLimitResponse> => {
     if (!req.domain) throw new ServiceError("rate limit domain must not be empty");
@@ -254,21 +250,11 @@ export async function startRateLimitService(opts: RateLimitServiceOptions): Prom
     const hits = req.descriptors.map((d) => (d.hits_addend ? Number(d.hits_addend.value) : Math.max(1, req.hits_addend ?? 0)));
 
     const keys = effective.map((l, i) => (l ? cacheKey(req.domain, req.descriptors[i].entries, l.unit, nowSec, prefix) : ""));
-    const pipeline = redis.pipeline();
     const slots: number[] = [];
-    keys.forEach((key, i) => {
-      if (!key) return;
-      slots.push(i);
-      pipeline.incrby(key, hits[i]);
-      pipeline.expire(key, windowSeconds(effective[i]!.unit));
-    });
+    keys.forEach((key, i) => key && slots.push(i));
+    const counts = await store.incrementAll(slots.map((i) => ({ key: keys[i], hits: hits[i], ttlSec: windowSeconds(effective[i]!.unit) })));
     const after: number[] = new Array(keys.length).fill(0);
-    if (slots.length > 0) {
-      const results = await pipeline.exec();
-      if (!results) throw new Error("redis pipeline returned nothing");
-      for (const [err] of results) if (err) throw err;
-      slots.forEach((i, n) => (after[i] = Number(results[2 * n][1])));
-    }
+    slots.forEach((i, n) => (after[i] = counts[n]));
 
     let overall: number = Code.OK;
     const statuses: DescriptorStatus[] = effective.map((limit, i) => {
@@ -381,7 +367,7 @@ export async function startRateLimitService(opts: RateLimitServiceOptions): Prom
     },
     close: async () => {
       await stop();
-      redis.disconnect();
+      await store.close();
     },
   };
 }
