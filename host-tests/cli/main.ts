@@ -3,10 +3,14 @@ import { resolve } from "node:path";
 import { loadCassettes, type CassetteExchange } from "../replay/cassette";
 import { buildChain, loadCreateHost, parseClusterArg, type ChainChoice, type FilterArg } from "../replay/chain";
 import { displayPath, failed, outcomeJson, outcomeText, summarize, summaryText } from "../replay/report";
-import { runExchanges, type CreateHost } from "../replay/run";
+import { runExchanges, type CreateHost, type Outcome } from "../replay/run";
 import { formatSplit, parseSplit, type SplitMode } from "../replay/split";
 import { startServe } from "../replay/serve";
 import { startRecord } from "../replay/record";
+import { StandInError, startStandIns, type StandIns } from "../replay/stand-ins";
+import { AuditInbox } from "../replay/audit-inbox";
+import { auditNote, standInSummary } from "../replay/stand-ins-report";
+import { SkipClock } from "../replay/skip-clock";
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -23,8 +27,10 @@ export const USAGE = `tollgate — replay and proxy LLM traffic through Tollgate
 
 usage:
   tollgate replay <cassette or folder>... [chain] [--split MODE] [--workers N] [--concurrency N]
-                  [--cluster NAME=URL]... [--grep REGEX] [--json] [--progress] [--fresh-host]
+                  [--cluster NAME=URL]... [--stand-ins [--ratelimit-config F]] [--grep REGEX]
+                  [--json] [--progress] [--fresh-host]
   tollgate serve  [chain] (--upstream URL | --cassette FILE) [--port P] [--cluster NAME=URL]...
+                  [--stand-ins [--ratelimit-config F]]
   tollgate record --upstream URL --out FILE [--port P] [--keep-secrets]
   tollgate count-tokens [--encoding o200k_base|cl100k_base] [--chat] [--json | --jsonl]   (see --help)
   tollgate pii scan [--json] [--config FILE]          JSON lines {"text"} in, entities out (see --help)
@@ -43,6 +49,20 @@ options:
   --workers N          Envoy worker threads (VM clones)            default 1
   --concurrency N      exchanges in flight at once                 default 1
   --cluster NAME=URL   where callouts to cluster NAME go (http://, h2c:// for gRPC)
+  --stand-ins          run the services the chain's filters call on loopback and send their
+                       clusters there: the cluster a budget's "global" section names gets a
+                       rate-limit service (envoyproxy/ratelimit's gRPC API and fixed windows,
+                       counting in memory), the one an audit "sinks.http" names an OTLP/NDJSON
+                       log collector. Clusters given with --cluster keep their URL. replay then
+                       shows each call's audit record, and at the end lets the audit sink flush
+                       (jumping the host clock, up to 3 s of real time), verifies the received
+                       chains as \`tollgate audit verify\` does and counts rate-limit calls;
+                       missing records or a chain that does not verify fail the replay.
+                       With the audit collector, lines are printed once the replay is over.
+                       The stand-ins live for the whole run: a global budget keeps counting
+                       across splits and --fresh-host hosts, as a real shared service would.
+  --ratelimit-config F the rate-limit rules (envoyproxy/ratelimit YAML)
+                                          default ratelimit/config.yaml beside --chain
   --log-level N        wasm log level 0 trace .. 5 critical         default 2
   --host envoy|kong|apisix  the proxy-wasm host to reproduce (host-tests/harness/README.md,
                        "Host profiles"); with kong, --chain is a Kong declarative file
@@ -73,6 +93,8 @@ interface Parsed {
   port?: number;
   keepSecrets: boolean;
   grep?: RegExp;
+  standIns: boolean;
+  ratelimitConfig?: string;
 }
 
 function positiveInt(flag: string, v: string | undefined, min = 1): number {
@@ -82,7 +104,7 @@ function positiveInt(flag: string, v: string | undefined, min = 1): number {
 
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
-  const p: Parsed = { command: command ?? "help", positional: [], chain: {}, split: { kind: "recorded" }, concurrency: 1, json: false, freshHost: false, keepSecrets: false };
+  const p: Parsed = { command: command ?? "help", positional: [], chain: {}, split: { kind: "recorded" }, concurrency: 1, json: false, freshHost: false, keepSecrets: false, standIns: false };
   const filters: FilterArg[] = [];
   const clusters: Record<string, string> = {};
   const current = (flag: string) => {
@@ -93,7 +115,7 @@ export function parseArgs(argv: string[]): Parsed {
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     let v: string | undefined;
-    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--host", "--upstream", "--cassette", "--out", "--port", "--grep"].includes(a);
+    const takesValue = (a.startsWith("--") && a.includes("=")) || ["--chain", "--listener", "--filter", "--root-id", "--vm-id", "--config", "--workers", "--concurrency", "--split", "--cluster", "--log-level", "--host", "--upstream", "--cassette", "--out", "--port", "--grep", "--ratelimit-config"].includes(a);
     let flag = a;
     if (a.startsWith("--") && a.includes("=")) {
       // Split at the first "=", so --cluster=NAME=URL keeps its own.
@@ -162,6 +184,12 @@ export function parseArgs(argv: string[]): Parsed {
       case "--fresh-host":
         p.freshHost = true;
         break;
+      case "--stand-ins":
+        p.standIns = true;
+        break;
+      case "--ratelimit-config":
+        p.ratelimitConfig = v;
+        break;
       case "--keep-secrets":
         p.keepSecrets = true;
         break;
@@ -196,6 +224,7 @@ export function parseArgs(argv: string[]): Parsed {
   if (filters.length) p.chain.filters = filters;
   if (Object.keys(clusters).length) p.chain.clusters = clusters;
   if (p.chain.chain && filters.length) throw new UsageError("give either --chain or --filter, not both");
+  if (p.ratelimitConfig !== undefined && !p.standIns) throw new UsageError("--ratelimit-config goes with --stand-ins");
   return p;
 }
 
@@ -240,6 +269,28 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   }
 }
 
+/** --stand-ins: starts them and points the chain's clusters at them (undefined without the flag). */
+async function standInsFor(args: Parsed, chain: ReturnType<typeof buildChain>, clock?: SkipClock): Promise<StandIns | undefined> {
+  if (!args.standIns) return undefined;
+  let standIns: StandIns;
+  try {
+    standIns = await startStandIns({
+      filters: chain.filters,
+      bootstrap: chain.bootstrap,
+      chainFile: args.chain.chain,
+      rateLimitConfig: args.ratelimitConfig,
+      explicitClusters: args.chain.clusters,
+      clockMs: clock ? () => clock.nowMs() : undefined,
+    });
+  } catch (e) {
+    if (e instanceof StandInError) throw new UsageError(e.message);
+    throw e;
+  }
+  chain.hostOptions.clusters = { ...chain.hostOptions.clusters, ...standIns.clusters };
+  if (clock) chain.hostOptions.clock = clock;
+  return standIns;
+}
+
 async function replay(args: Parsed, io: Io): Promise<number> {
   if (!args.positional.length) throw new UsageError("replay needs at least one cassette or folder");
   const cassettes = loadCassettes(args.positional);
@@ -247,13 +298,26 @@ async function replay(args: Parsed, io: Io): Promise<number> {
   if (!items.length) throw new Error(args.grep ? `no exchange name matches --grep ${args.grep.source}` : "the cassettes hold no exchanges");
   const chain = buildChain(args.chain);
   const createHost = io.createHost ?? (await loadCreateHost());
+  const clock = args.standIns ? new SkipClock() : undefined;
+  const standIns = await standInsFor(args, chain, clock);
+  try {
+    return await replayWith(args, io, items, cassettes.map((c) => c.file), chain, createHost, standIns, clock);
+  } finally {
+    await standIns?.close();
+  }
+}
+
+async function replayWith(args: Parsed, io: Io, items: CassetteExchange[], files: string[], chain: ReturnType<typeof buildChain>, createHost: CreateHost, standIns: StandIns | undefined, clock: SkipClock | undefined): Promise<number> {
   const showProgress = args.progress ?? !!io.stderr.isTTY;
   const log = args.json ? io.stderr : io.stdout;
+  const c = standIns?.collector;
+  const inbox = c ? new AuditInbox(c.collector, c.role.format, c.role.flushIntervalMs, c.role.hmacKey) : undefined;
 
   if (!args.json) {
     log.write(`chain: ${chain.description}\n`);
-    for (const w of chain.bootstrap?.warnings ?? []) log.write(`warning: ${w}\n`);
-    const from = cassettes.length <= 3 ? cassettes.map((c) => displayPath(c.file)).join(", ") : `${cassettes.length} cassettes`;
+    for (const d of standIns?.descriptions ?? []) log.write(`stand-in: ${d}\n`);
+    for (const w of [...(chain.bootstrap?.warnings ?? []), ...(standIns?.warnings ?? [])]) log.write(`warning: ${w}\n`);
+    const from = files.length <= 3 ? files.map((f) => displayPath(f)).join(", ") : `${files.length} cassettes`;
     log.write(`${items.length} exchanges from ${from}, split ${formatSplit(args.split)}\n\n`);
   }
   const started = Date.now();
@@ -263,11 +327,19 @@ async function replay(args: Parsed, io: Io): Promise<number> {
     if (progressShown) io.stderr.write("\r\x1b[K");
     progressShown = false;
   };
+  const print = (o: Outcome) => {
+    if (args.json) io.stdout.write(JSON.stringify(inbox ? { ...outcomeJson(o, args.split), requestId: o.requestId ?? null, audit: inbox.recordFor(o.requestId) ?? null } : outcomeJson(o, args.split)) + "\n");
+    else io.stdout.write(outcomeText(o, inbox ? [auditNote(inbox)] : []) + "\n");
+  };
   const outcomes = await runExchanges(items, {
-    newHost: async () => createHost(chain.filters, chain.hostOptions),
+    newHost: async () => {
+      const host = await createHost(chain.filters, chain.hostOptions);
+      return inbox && clock ? inbox.wrap(host, clock) : host;
+    },
     split: args.split,
     concurrency: args.concurrency,
     freshHost: args.freshHost,
+    requestIds: !!inbox,
     onProgress: showProgress
       ? (done, total) => {
           const now = Date.now();
@@ -279,14 +351,16 @@ async function replay(args: Parsed, io: Io): Promise<number> {
       : undefined,
     onOutcome: (o) => {
       clearProgress();
-      if (args.json) io.stdout.write(JSON.stringify(outcomeJson(o, args.split)) + "\n");
-      else io.stdout.write(outcomeText(o) + "\n");
+      // With an audit collector a line waits for the record, which the sink ships at the end.
+      if (!inbox) print(o);
     },
   });
   clearProgress();
+  if (inbox) for (const o of outcomes) print(o);
   const summary = summarize(outcomes);
-  log.write(summaryText(summary, args.split, Date.now() - started) + "\n");
-  return failed(summary) ? 1 : 0;
+  const extra = standIns ? standInSummary(standIns, inbox) : { lines: [], failed: false };
+  log.write(summaryText(summary, args.split, Date.now() - started, extra.lines, extra.failed) + "\n");
+  return failed(summary) || extra.failed ? 1 : 0;
 }
 
 function untilSignal(): Promise<void> {
@@ -300,14 +374,28 @@ async function serve(args: Parsed, io: Io): Promise<number> {
   if (!args.upstream === !args.cassette) throw new UsageError("serve needs exactly one of --upstream URL or --cassette FILE");
   const chain = buildChain(args.chain);
   const createHost = io.createHost ?? (await loadCreateHost());
+  const standIns = await standInsFor(args, chain);
+  try {
+    return await serveWith(args, io, chain, createHost, standIns);
+  } finally {
+    await standIns?.close();
+  }
+}
+
+async function serveWith(args: Parsed, io: Io, chain: ReturnType<typeof buildChain>, createHost: CreateHost, standIns: StandIns | undefined): Promise<number> {
   const host = await createHost(chain.filters, chain.hostOptions);
   const cassette = args.cassette ? loadCassettes([args.cassette]).flatMap((c) => c.exchanges) : undefined;
   const server = await startServe({ host, upstream: args.upstream, cassette, port: args.port ?? 10000, log: (l) => io.stderr.write(l + "\n") });
   io.stdout.write(`tollgate serve: ${server.url} -> ${args.upstream ?? `cassette ${args.cassette} (${cassette!.length} exchanges)`}\nchain: ${chain.description}\n`);
+  for (const d of standIns?.descriptions ?? []) io.stdout.write(`stand-in: ${d}\n`);
+  for (const w of standIns?.warnings ?? []) io.stdout.write(`warning: ${w}\n`);
   io.onListening?.(server);
   await (io.until ?? untilSignal());
   await server.close();
   await host.close();
+  const c = standIns?.collector;
+  if (c) io.stdout.write(`audit collector stand-in: ${new AuditInbox(c.collector, c.role.format, c.role.flushIntervalMs).count()} records received\n`);
+  if (standIns?.rateLimit) io.stdout.write(`rate-limit service stand-in: ${standIns.rateLimit.service.calls.length} calls\n`);
   return 0;
 }
 

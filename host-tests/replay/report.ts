@@ -103,8 +103,36 @@ function budgetText(state: Record<string, Uint8Array>): string | null {
   }
 }
 
+/**
+ * pii-redact's verdict (its `tollgate.pii` state: counts only, never values): `pii: none`, or per
+ * entity type its action and count, replies' findings after `reply`, then restored / blocked.
+ */
+export function piiText(state: Record<string, Uint8Array>): string | null {
+  const raw = state["tollgate.pii"];
+  if (!raw) return null;
+  let p: { request?: Record<string, Record<string, number>>; response?: Record<string, Record<string, number>>; restored?: number; blocked?: string | null; unreadable?: number; response_streamed_unscanned?: boolean };
+  try {
+    p = JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    return "pii: (unreadable state)";
+  }
+  const found = (dir: Record<string, Record<string, number>> | undefined) =>
+    Object.entries(dir ?? {}).flatMap(([type, actions]) => Object.entries(actions ?? {}).map(([action, n]) => `${type} ${action} ${n}`));
+  const parts = found(p.request);
+  const reply = found(p.response);
+  if (reply.length) parts.push(`reply ${reply.join(", ")}`);
+  if (p.restored) parts.push(`restored ${p.restored}`);
+  if (p.blocked) parts.push(`blocked ${p.blocked}`);
+  if (p.unreadable) parts.push(`unreadable ${p.unreadable}`);
+  if (p.response_streamed_unscanned) parts.push("reply unscanned");
+  return `pii: ${parts.length ? parts.join(", ") : "none"}`;
+}
+
+/** What else a line can say about an exchange, from the stand-ins (outcome → text or null). */
+export type OutcomeNote = (o: Outcome) => string | null;
+
 /** One readable line per exchange, with indented detail lines for anything that went wrong. */
-export function outcomeText(o: Outcome): string {
+export function outcomeText(o: Outcome, notes: OutcomeNote[] = []): string {
   const r = o.result;
   const bad = o.error || o.failures.length || o.mismatchCount;
   const mark = bad ? "✗" : "✓";
@@ -121,10 +149,16 @@ export function outcomeText(o: Outcome): string {
     if (r.trap) parts.push(`TRAP in ${r.trap.filter} ${r.trap.function}: ${r.trap.message}`);
     const metered = meteredText(r.filterState);
     const budget = budgetText(r.filterState);
-    const keys = Object.keys(r.filterState).filter((k) => (!metered || !METER_KEYS.has(k)) && (!budget || k !== "tollgate.budget"));
+    const pii = piiText(r.filterState);
+    const keys = Object.keys(r.filterState).filter((k) => (!metered || !METER_KEYS.has(k)) && (!budget || k !== "tollgate.budget") && (!pii || k !== "tollgate.pii"));
     if (metered) parts.push(metered);
     if (budget) parts.push(budget);
+    if (pii) parts.push(pii);
     if (keys.length) parts.push(`state: ${keys.join(", ")}`);
+  }
+  for (const note of notes) {
+    const text = note(o);
+    if (text) parts.push(text);
   }
   if (o.replays > 1) parts.push(`splits ${o.replays - o.mismatchCount}/${o.replays} same`);
   const lines = [parts.join("  ")];
@@ -135,14 +169,16 @@ export function outcomeText(o: Outcome): string {
   return lines.join("\n");
 }
 
-export function summaryText(s: Summary, split: SplitMode, ms: number): string {
+/** `extra`: lines about the stand-ins; `extraFailed`: whether they found a problem. */
+export function summaryText(s: Summary, split: SplitMode, ms: number, extra: string[] = [], extraFailed = false): string {
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
   return [
     "",
     `${plural(s.exchanges, "exchange")} from ${plural(s.cassettes, "cassette")}, ${plural(s.replays, "replay")} (split ${formatSplit(split)}) in ${(ms / 1000).toFixed(2)}s`,
     `expectations: ${s.expectationsPassed} passed, ${s.expectationsFailed} failed, ${s.withoutExpectations} exchanges without`,
     `split mismatches: ${s.splitMismatches}   local replies: ${s.localReplies}   traps: ${s.traps}   resets: ${s.resets}   host errors: ${s.hostErrors}`,
-    failed(s) ? "FAILED" : "OK",
+    ...extra,
+    failed(s) || extraFailed ? "FAILED" : "OK",
   ].join("\n");
 }
 

@@ -1,5 +1,6 @@
 // Replays cassette exchanges through a host, once per split variant, and checks expectations.
-import type { ExchangeResult, Host, HostOptions, WasmFilterConfig } from "../harness/api";
+import { randomUUID } from "node:crypto";
+import type { Exchange, ExchangeResult, Host, HostOptions, WasmFilterConfig } from "../harness/api";
 import type { CassetteExchange } from "./cassette";
 import { checkExpectations } from "./expect";
 import { applyVariant, countVariants, planVariants, type SplitMode } from "./split";
@@ -24,6 +25,8 @@ export interface Outcome {
   mismatchCount: number;
   /** Failed expectations of the baseline replay. */
   failures: string[];
+  /** The baseline replay's x-request-id, with RunOptions.requestIds (the audit record's request_id). */
+  requestId?: string;
 }
 
 export interface RunOptions {
@@ -37,6 +40,20 @@ export interface RunOptions {
   /** Called with each outcome, in cassette order, as soon as it and all before it are done. */
   onOutcome?: (o: Outcome) => void;
   onProgress?: (replaysDone: number, replaysTotal: number) => void;
+  /**
+   * Give each replay's request an x-request-id when it has none, as Envoy's HCM would, but known
+   * here: it names the request in the audit record. Default false (the host makes one up).
+   */
+  requestIds?: boolean;
+}
+
+/** The exchange with an x-request-id (its own if it has one) and that id. */
+function withRequestId(ex: Exchange): [Exchange, string] {
+  const own = ex.request.headers.find(([k]) => k.toLowerCase() === "x-request-id");
+  if (own) return [ex, own[1]];
+  const id = randomUUID();
+  // Appended to the client's headers (the host then adds x-forwarded-proto after it).
+  return [{ ...ex, request: { ...ex.request, headers: [...ex.request.headers, ["x-request-id", id]] } }, id];
 }
 
 const MAX_KEPT_MISMATCHES = 10;
@@ -81,8 +98,11 @@ async function runOne(item: CassetteExchange, opts: RunOptions, hostFor: () => P
   for (const v of variants) {
     let result: ExchangeResult;
     const host = await hostFor();
+    let ex = applyVariant(item.exchange, v);
+    let requestId: string | undefined;
+    if (opts.requestIds) [ex, requestId] = withRequestId(ex);
     try {
-      result = await host.exchange(applyVariant(item.exchange, v));
+      result = await host.exchange(ex);
     } catch (e) {
       const msg = (e as Error).stack ?? String(e);
       if (!out.result) {
@@ -102,6 +122,7 @@ async function runOne(item: CassetteExchange, opts: RunOptions, hostFor: () => P
     }
     if (!out.result) {
       out.result = result;
+      out.requestId = requestId;
       if (item.expect) out.failures = checkExpectations(item.expect, result);
       continue;
     }
