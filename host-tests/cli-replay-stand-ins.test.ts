@@ -125,4 +125,27 @@ describe("tollgate replay --stand-ins", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("none.yaml does not exist");
   });
+
+  it("finds the services by the filters' configurations, not by cluster names; verifies an HMAC chain with the configured key", async () => {
+    // The shipped bootstrap with its service clusters renamed and the audit chain keyed.
+    const yaml = readFileSync(chain, "utf8")
+      .replace('"cluster": "ratelimit"', '"cluster": "limits"')
+      .replace("- name: ratelimit", "- name: limits")
+      .replace("cluster_name: ratelimit", "cluster_name: limits")
+      .replaceAll("audit_collector", "otel")
+      .replace('"tenant": [{ "jwt_claim": "sub" }],', '"chain": { "hmac_key": "replay-test-key-0123456789", "key_id": "k1" }, "tenant": [{ "jwt_claim": "sub" }],');
+    const renamed = join(dir, "renamed.yaml");
+    writeFileSync(renamed, yaml);
+    // No ratelimit/config.yaml beside this file: the rules must be named.
+    const without = await inProcess(["replay", cassette, "--chain", renamed, "--stand-ins"]);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain("calls a rate-limit service (cluster limits): give its rules with --ratelimit-config FILE");
+    const r = await inProcess(["replay", cassette, "--chain", renamed, "--stand-ins", "--ratelimit-config", join(repo, "envoy/ratelimit/config.yaml")]);
+    expect(r.stdout).toMatch(/^stand-in: limits: rate-limit service stand-in/m);
+    expect(r.stdout).toMatch(/^stand-in: otel: audit collector stand-in/m);
+    expect(r.stdout).not.toContain("degraded");
+    expect(r.stdout).toMatch(/^audit: 2 of 2 records received; 1 chain verified/m);
+    expect(r.stdout).toMatch(/^rate-limit service \(limits\): \d+ calls/m);
+    expect(r.code).toBe(0);
+  });
 });
