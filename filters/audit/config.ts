@@ -2,6 +2,7 @@
 // are rejected with their JSON path, like the other Tollgate filters.
 import { ConfigReader, JsonKind, JsonValue } from "../lib/json";
 import { LogLevel } from "../sdk";
+import { CaptureConfig, readCaptureConfig } from "./capture-config";
 import { HttpSinkConfig, readHttpSinkConfig } from "./http-sink-config";
 import { readSources, Source } from "./sources";
 
@@ -23,6 +24,7 @@ export class AuditConfig {
   key: Source[] = [];
   digestRequest: bool = false;
   digestResponse: bool = false;
+  capture: CaptureConfig = new CaptureConfig();
   log: LogSinkConfig | null = new LogSinkConfig();
   http: HttpSinkConfig | null = null;
   maxRecordBytes: u32 = 16384;
@@ -42,7 +44,7 @@ export function readAuditConfig(root: JsonValue): AuditConfigResult {
   const r = new ConfigReader();
   const out = new AuditConfigResult();
   const c = new AuditConfig();
-  if (!r.object(root, "$", ["chain", "tenant", "key", "digests", "sinks", "max_record_bytes", "metrics"])) return failed(r, out);
+  if (!r.object(root, "$", ["chain", "tenant", "key", "digests", "capture", "sinks", "max_record_bytes", "metrics"])) return failed(r, out);
 
   const chain = root.get("chain");
   if (chain !== null && r.object(chain, "$.chain", ["name", "hmac_key", "key_id"])) {
@@ -69,6 +71,8 @@ export function readAuditConfig(root: JsonValue): AuditConfigResult {
     c.digestRequest = r.bool(d.get("request"), "$.digests.request", false);
     c.digestResponse = r.bool(d.get("response"), "$.digests.response", false);
   }
+
+  c.capture = readCaptureConfig(r, root.get("capture"), "$.capture");
 
   const sinks = root.get("sinks");
   if (sinks !== null && r.object(sinks, "$.sinks", ["log", "http"])) {

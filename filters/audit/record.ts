@@ -190,8 +190,18 @@ export class RecordBuilder {
       w.endObject();
     }
 
+    const cap = s.capture;
+    w.key("capture");
+    if (cap !== null) cap.write(w);
+    else w.null();
+
     chain.writeFields(w);
     w.endObject();
+    if (!w.ok && cap !== null && cap.present) {
+      // Too large with the captured text: the record is written without it (counted).
+      cap.dropForSize();
+      return this.build(s, chain, policy);
+    }
     if (!w.ok) return BUILD_TOO_LARGE;
     return chain.seal(w.ptr, w.length, this.line) ? BUILD_OK : BUILD_TOO_LARGE;
   }

@@ -4,6 +4,7 @@
 // The record itself is written in on_log, which Envoy runs for every stream however it ended.
 import { Sha256 } from "../lib/crypto";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HttpContext, getCurrentTimeNanoseconds } from "../sdk";
+import { Capture } from "./capture";
 import { StreamFacts } from "./facts";
 import { AuditRoot } from "./root";
 import { hexString } from "./text";
@@ -18,43 +19,59 @@ export class AuditStream extends HttpContext {
     this.facts.firstNs = getCurrentTimeNanoseconds();
     if (audit.config.digestRequest) this.requestSha = new Sha256();
     if (audit.config.digestResponse) this.responseSha = new Sha256();
+    const c = audit.config;
+    if (c.capture.on) this.facts.capture = new Capture(c.capture, c.metricsPrefix, c.metrics);
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const cap = this.facts.capture;
+    if (cap !== null) {
+      cap.requestHeaders();
+      if (endOfStream) cap.requestEnd();
+    }
     if (endOfStream) this.facts.requestDigest = finishDigest(this.requestSha);
     return FilterHeadersStatus.Continue;
   }
 
   onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
     const sha = this.requestSha;
-    if (sha !== null && bodySize > 0) {
+    const cap = this.facts.capture;
+    if ((sha !== null || cap !== null) && bodySize > 0) {
       const b = this.getRequestBodyBytes(0, bodySize);
       if (b !== null) {
-        sha.update(b.ptr, b.len);
+        if (sha !== null) sha.update(b.ptr, b.len);
+        if (cap !== null) cap.requestBody(b.ptr, b.len, false);
         b.free();
       }
     }
+    if (cap !== null && endOfStream) cap.requestEnd();
     if (endOfStream) this.facts.requestDigest = finishDigest(sha);
     return FilterDataStatus.Continue;
   }
 
   onRequestTrailers(numTrailers: u32): FilterTrailersStatus {
+    const cap = this.facts.capture;
+    if (cap !== null) cap.requestEnd();
     this.facts.requestDigest = finishDigest(this.requestSha);
     return FilterTrailersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     if (this.facts.responseHeadersNs == 0) this.facts.responseHeadersNs = getCurrentTimeNanoseconds();
+    const cap = this.facts.capture;
+    if (cap !== null) cap.responseHeaders();
     if (endOfStream) this.responseEnd();
     return FilterHeadersStatus.Continue;
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
     const sha = this.responseSha;
-    if (sha !== null && bodySize > 0) {
+    const cap = this.facts.capture;
+    if ((sha !== null || cap !== null) && bodySize > 0) {
       const b = this.getResponseBodyBytes(0, bodySize);
       if (b !== null) {
-        sha.update(b.ptr, b.len);
+        if (sha !== null) sha.update(b.ptr, b.len);
+        if (cap !== null) cap.responseBody(b.ptr, b.len, false);
         b.free();
       }
     }
@@ -68,11 +85,15 @@ export class AuditStream extends HttpContext {
   }
 
   private responseEnd(): void {
+    const cap = this.facts.capture;
+    if (cap !== null) cap.responseEnd();
     this.facts.responseEnded = true;
     this.facts.responseDigest = finishDigest(this.responseSha);
   }
 
   onLog(): void {
+    const cap = this.facts.capture;
+    if (cap !== null) cap.finish();
     this.audit.writeRecord(this.facts);
   }
 }

@@ -3,12 +3,15 @@
 // independent recomputation of the hash chain from CHAIN.md (the verify CLI is separate).
 import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { gunzipSync, inflateSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import type { HostOptions, LogRecord, WasmFilterConfig } from "../harness/api";
 import type { EnvoyHost } from "../harness/host";
 import { BUDGET_WASM, METER_WASM } from "./budget";
 import { trackedHost } from "./probe";
+import { textPartsOracle } from "./text-parts-oracle";
+import { eventStreamFrames, jsonArrayElements, sseEvents } from "./usage-oracle";
 
 const ROOT = resolve(__dirname, "../..");
 export const AUDIT_WASM = join(ROOT, "dist/audit.wasm");
@@ -82,4 +85,84 @@ export function chainProblems(lines: string[], hmacKey?: string): string[] {
     last.set(r.chain, { seq: r.seq, hash: r.hash });
   });
   return problems;
+}
+
+// ---- content capture (audit-capture*.test.ts) ----------------------------------------------
+
+export interface CapturedEntry { kind: string; index?: number; part?: number; text: string }
+
+const KIND_NAMES: Record<number, string> = { 1: "text", 2: "tool", 3: "refusal" };
+const capDec = new TextDecoder();
+const headerOf = (h: Array<[string, string]>, name: string) => h.find(([k]) => k.toLowerCase() === name)?.[1] ?? "";
+
+/** The request's text parts as CONFIG.md describes the capture, before redaction (oracle). */
+export function expectedRequestCapture(provider: string, operation: string, body: Uint8Array): CapturedEntry[] | null {
+  if (body.length === 0) return [];
+  let doc: unknown;
+  try { doc = JSON.parse(capDec.decode(body)); } catch { return null; }
+  return textPartsOracle(provider, operation, false, doc).filter((p) => p.text !== "").map((p) => ({ kind: KIND_NAMES[p.kind], text: p.text }));
+}
+
+/** Each streamed event's JSON document, by the reply's content type (null: one JSON body). */
+export function streamDocuments(headers: Array<[string, string]>, body: Uint8Array): unknown[] | null {
+  const ct = headerOf(headers, "content-type").toLowerCase();
+  const text = capDec.decode(body);
+  const parse = (s: string) => { try { return JSON.parse(s); } catch { return undefined; } };
+  if (ct.startsWith("text/event-stream")) return sseEvents(text).filter((e) => e.data !== "[DONE]").map((e) => parse(e.data)).filter((d) => d !== undefined);
+  if (ct.startsWith("application/vnd.amazon.eventstream")) {
+    return eventStreamFrames(body).frames.filter((f) => f.headers[":message-type"] === "event").map((f) => parse(capDec.decode(f.payload)));
+  }
+  if (ct.startsWith("application/x-ndjson") || ct.startsWith("application/jsonl")) return text.split("\n").filter((l) => l.trim()).map(parse).filter((d) => d !== undefined);
+  return null;
+}
+
+/**
+ * The reply's capture, before redaction (oracle): a JSON body's text parts with their channel;
+ * a stream's text per channel, deltas joined, a whole value standing for a channel only while
+ * no delta came for it.
+ */
+export function expectedResponseCapture(provider: string, operation: string, headers: Array<[string, string]>, body: Uint8Array): CapturedEntry[] | null {
+  const enc = headerOf(headers, "content-encoding").toLowerCase();
+  if (enc === "gzip" || enc === "x-gzip") body = new Uint8Array(gunzipSync(body));
+  else if (enc === "deflate") body = new Uint8Array(inflateSync(body));
+  else if (enc !== "" && enc !== "identity") return null;
+  const ct = headerOf(headers, "content-type").toLowerCase();
+  let docs = streamDocuments(headers, body);
+  if (docs === null && operation === "stream-generate-content" && !ct.startsWith("text/event-stream")) {
+    docs = jsonArrayElements(capDec.decode(body)).map((e) => JSON.parse(e));
+  }
+  const entry = (channel: number, text: string): CapturedEntry => ({ kind: KIND_NAMES[channel >>> 24], index: (channel >> 12) & 0xfff, part: channel & 0xfff, text });
+  if (docs === null) {
+    if (body.length === 0) return [];
+    let doc: unknown;
+    try { doc = JSON.parse(capDec.decode(body)); } catch { return null; }
+    return textPartsOracle(provider, operation, true, doc).filter((p) => p.text !== "").map((p) => entry(p.channel, p.text));
+  }
+  const channels = new Map<number, { text: string; delta: boolean }>();
+  for (const doc of docs) {
+    for (const p of textPartsOracle(provider, operation, true, doc)) {
+      const ch = channels.get(p.channel) ?? { text: "", delta: false };
+      channels.set(p.channel, ch);
+      if (p.continues) { ch.text += p.text; ch.delta = true; } else if (!ch.delta) ch.text = p.text;
+    }
+  }
+  return [...channels].filter(([, c]) => c.text !== "").map(([id, c]) => entry(id, c.text));
+}
+
+const REDACTED = /\[(EMAIL|PHONE|CREDIT_CARD|IBAN|US_SSN|IP_ADDRESS|URL_CREDENTIALS|SECRET|CUSTOM|WORD)\]/;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Is `captured` the redacted form of `original`: the same text with some non-empty spans each
+ * replaced by one `[TYPE]`? With `prefix`, `captured` may stop anywhere (truncation).
+ */
+export function isRedactionOf(captured: string, original: string, prefix = false): boolean {
+  const pieces = captured.split(new RegExp(REDACTED.source, "g")).filter((_, i) => i % 2 === 0);
+  const re = new RegExp(`^${pieces.map(escapeRe).join("[\\s\\S]+?")}${prefix ? "" : "$"}`);
+  return re.test(original);
+}
+
+/** How many `[TYPE]` replacements a captured text holds. */
+export function redactions(captured: string): number {
+  return captured.split(new RegExp(REDACTED.source, "g")).length >> 1;
 }
