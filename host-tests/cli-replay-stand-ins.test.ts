@@ -96,8 +96,8 @@ describe("tollgate replay --stand-ins", () => {
   it("--json carries the request id and the audit record's outcome, and the prompt left redacted", async () => {
     const r = await inProcess(["replay", cassette, "--chain", chain, "--stand-ins", "--json", "--grep", "email"]);
     expect(r.code).toBe(0);
-    const o = JSON.parse(r.stdout.trim()) as { requestId: string; audit: { outcome: string; seq: number }; upstreamRequest: { headers: [string, string][]; body: EncodedBytes } };
-    expect(o.audit).toMatchObject({ outcome: "completed", seq: 1 });
+    const o = JSON.parse(r.stdout.trim()) as { requestId: string; audit: { outcome: string; seq: number }[]; upstreamRequest: { headers: [string, string][]; body: EncodedBytes } };
+    expect(o.audit).toMatchObject([{ outcome: "completed", seq: 1 }]);
     expect(o.upstreamRequest.headers).toContainEqual(["x-request-id", o.requestId]);
     expect(new TextDecoder().decode(decodeBytes(o.upstreamRequest.body))).not.toContain("jane.doe@example.com");
     expect(r.stderr).toMatch(/^audit: 1 of 1 records received; 1 chain verified/m);
@@ -146,6 +146,19 @@ describe("tollgate replay --stand-ins", () => {
     expect(r.stdout).not.toContain("degraded");
     expect(r.stdout).toMatch(/^audit: 2 of 2 records received; 1 chain verified/m);
     expect(r.stdout).toMatch(/^rate-limit service \(limits\): \d+ calls/m);
+    expect(r.code).toBe(0);
+  });
+
+  it("a request's own x-request-id is kept; records that share one are not attributed to either call", async () => {
+    const shared = join(dir, "shared-id.yaml");
+    const exchange = (name: string) => `  - name: ${name}
+    request: { method: POST, path: /v1/chat/completions, authority: api.openai.com, headers: { content-type: application/json, x-request-id: fixed-id }, body_json: { model: gpt-4o-mini, messages: [{ role: user, content: hi }] } }
+    response: { status: 200, headers: [[content-type, application/json]], body_file: ${join(recordings, "openai/chat-basic.json")} }
+`;
+    writeFileSync(shared, `exchanges:\n${exchange("first")}${exchange("second")}`);
+    const r = await inProcess(["replay", shared, "--chain", chain, "--stand-ins"]);
+    expect(r.stdout).toMatch(/^✓ first .* {2}audit: 2 records share x-request-id fixed-id$/m);
+    expect(r.stdout).toMatch(/^audit: 2 of 2 records received; 1 chain verified/m);
     expect(r.code).toBe(0);
   });
 });

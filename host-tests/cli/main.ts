@@ -328,7 +328,7 @@ async function replayWith(args: Parsed, io: Io, items: CassetteExchange[], files
     progressShown = false;
   };
   const print = (o: Outcome) => {
-    if (args.json) io.stdout.write(JSON.stringify(inbox ? { ...outcomeJson(o, args.split), requestId: o.requestId ?? null, audit: inbox.recordFor(o.requestId) ?? null } : outcomeJson(o, args.split)) + "\n");
+    if (args.json) io.stdout.write(JSON.stringify(inbox ? { ...outcomeJson(o, args.split), requestId: o.requestId ?? null, audit: inbox.recordsFor(o.requestId) } : outcomeJson(o, args.split)) + "\n");
     else io.stdout.write(outcomeText(o, inbox ? [auditNote(inbox)] : []) + "\n");
   };
   const outcomes = await runExchanges(items, {

@@ -32,7 +32,8 @@ export class AuditInbox {
   private decoded = 0;
   private records: Array<Record<string, unknown>> = [];
   private problems: string[] = [];
-  private byRequest = new Map<string, AuditSeen>();
+  /** Records by request_id; more than one when requests shared an id (a cassette may fix one). */
+  private byRequest = new Map<string, AuditSeen[]>();
   /** Exchanges the hosts completed: each wrote one record. */
   expected = 0;
   waitedMs = 0;
@@ -61,13 +62,18 @@ export class AuditInbox {
 
   private take(r: Record<string, unknown>): void {
     this.records.push(r);
-    if (typeof r.request_id === "string") this.byRequest.set(r.request_id, { outcome: String(r.outcome), chain: String(r.chain), seq: Number(r.seq) });
+    if (typeof r.request_id !== "string") return;
+    const seen = { outcome: String(r.outcome), chain: String(r.chain), seq: Number(r.seq) };
+    const list = this.byRequest.get(r.request_id);
+    if (list) list.push(seen);
+    else this.byRequest.set(r.request_id, [seen]);
   }
 
-  recordFor(requestId: string | undefined): AuditSeen | undefined {
-    if (requestId === undefined) return undefined;
+  /** The records carrying this request id (usually one). */
+  recordsFor(requestId: string | undefined): AuditSeen[] {
+    if (requestId === undefined) return [];
     this.count();
-    return this.byRequest.get(requestId);
+    return this.byRequest.get(requestId) ?? [];
   }
 
   /**

@@ -10,8 +10,11 @@ import { Code } from "../support/ratelimit-service-proto";
 export function auditNote(inbox: AuditInbox): OutcomeNote {
   return (o) => {
     if (!o.result) return null;
-    const seen = inbox.recordFor(o.requestId);
-    return seen ? `audit: ${seen.outcome} #${seen.seq}` : "audit: no record";
+    const seen = inbox.recordsFor(o.requestId);
+    if (seen.length === 0) return "audit: no record";
+    // Requests that came with the same x-request-id cannot be told apart in the records.
+    if (seen.length > 1) return `audit: ${seen.length} records share x-request-id ${o.requestId}`;
+    return `audit: ${seen[0].outcome} #${seen[0].seq}`;
   };
 }
 

@@ -147,5 +147,6 @@ export async function startStandIns(o: StandInOptions): Promise<StandIns> {
     await out.close();
     throw e;
   }
+  if (!out.descriptions.length && !out.warnings.length) out.warnings.push("--stand-ins: no filter of the chain calls a rate-limit service or an audit collector");
   return out;
 }
