@@ -10,6 +10,7 @@ import type { HostOptions, WasmFilterConfig } from "./harness/api";
 import { main } from "./cli/main";
 import { decodeBytes, type EncodedBytes } from "./replay/bytes";
 import { hostModuleEnv, testCreateHost } from "./replay/testing/hosts";
+import { SkipClock } from "./replay/skip-clock";
 
 const repo = resolve(__dirname, "..");
 const recordings = join(repo, "host-tests/recordings");
@@ -160,5 +161,28 @@ describe("tollgate replay --stand-ins", () => {
     expect(r.stdout).toMatch(/^✓ first .* {2}audit: 2 records share x-request-id fixed-id$/m);
     expect(r.stdout).toMatch(/^audit: 2 of 2 records received; 1 chain verified/m);
     expect(r.code).toBe(0);
+  });
+});
+
+describe("the replay clock with stand-ins", () => {
+  it("runs in real time, and skip() jumps ahead firing what fell due, in due order", async () => {
+    const clock = new SkipClock();
+    const fired: string[] = [];
+    const wall0 = clock.nowMs();
+    clock.setTimer(1000, () => fired.push("1s"));
+    clock.setTimer(400, () => {
+      fired.push("400ms");
+      clock.setTimer(100, () => fired.push("400ms+100ms"));
+    });
+    const cancel = clock.setTimer(600, () => fired.push("cancelled"));
+    clock.setTimer(5, () => fired.push("5ms"));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(fired).toEqual(["5ms"]); // real time: only the 5 ms timer is due
+    cancel();
+    clock.skip(700);
+    expect(fired).toEqual(["5ms", "400ms", "400ms+100ms"]);
+    expect(clock.nowMs() - wall0).toBeGreaterThanOrEqual(740);
+    clock.skip(300);
+    expect(fired).toEqual(["5ms", "400ms", "400ms+100ms", "1s"]);
   });
 });

@@ -40,19 +40,38 @@ export class SkipClock implements Clock {
     };
   }
 
-  /** Moves time ahead by `ms` and fires every timer that is then due, in due order. */
+  /**
+   * Moves time ahead by `ms`, firing each timer that falls due on the way at its own instant
+   * (time steps to it first), so a timer set by a callback counts from there, as on a manual
+   * clock; timers set that fall inside the jump fire too.
+   */
   skip(ms: number): void {
-    this.offsetNs += BigInt(Math.round(ms * 1e6));
+    const target = this.monotonicNs() + BigInt(Math.round(ms * 1e6));
+    for (;;) {
+      const next = this.earliestPending();
+      if (!next || next.dueNs > target) break;
+      const now = this.monotonicNs();
+      if (next.dueNs > now) this.offsetNs += next.dueNs - now;
+      next.cancelled = true;
+      next.fn();
+    }
+    const now = this.monotonicNs();
+    if (target > now) this.offsetNs += target - now;
     this.fireDue();
   }
 
+  private earliestPending(): Timer | undefined {
+    this.timers = this.timers.filter((t) => !t.cancelled);
+    let next: Timer | undefined;
+    for (const t of this.timers) if (!next || t.dueNs < next.dueNs || (t.dueNs === next.dueNs && t.seq < next.seq)) next = t;
+    return next;
+  }
+
+  /** Fires, in due order, every timer due by now (real time). */
   private fireDue(): void {
     for (;;) {
-      const now = this.monotonicNs();
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      let next: Timer | undefined;
-      for (const t of this.timers) if (t.dueNs <= now && (!next || t.dueNs < next.dueNs || (t.dueNs === next.dueNs && t.seq < next.seq))) next = t;
-      if (!next) break;
+      const next = this.earliestPending();
+      if (!next || next.dueNs > this.monotonicNs()) break;
       next.cancelled = true;
       next.fn();
     }
