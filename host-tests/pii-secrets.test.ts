@@ -2,12 +2,14 @@
 // dist/pii-secrets.wasm (filters/testing/pii-secrets): precision/recall on the labelled dev set
 // (overall targets asserted, per family printed), positive and negative cases per format with
 // tokens synthesized from the published formats (never real credentials), no findings in the
-// bundled provider recordings, and fuzzing (never traps, linear time).
+// bundled provider recordings, and fuzzing (never traps, linear work: steps counted by
+// dist/pii-work.wasm, not time).
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { prng } from "./replay/split";
 import { loadTestWasm, withBytesIn } from "./support/test-wasm";
+import { growth, workCounter } from "./pii/work";
 
 const DEV = resolve(__dirname, "pii/data/pii-dev.jsonl");
 const RECORDINGS = resolve(__dirname, "recordings");
@@ -326,15 +328,6 @@ describe("recordings", () => {
 
 // ---- fuzz: never trap, linear time --------------------------------------------------------
 
-function timeScan(bytes: Uint8Array, generic: boolean): number {
-  return withBytes(bytes, (p, n) => {
-    x.ps_detect(p, n, generic ? 1 : 0); // warm
-    const t0 = performance.now();
-    for (let k = 0; k < 3; k++) x.ps_detect(p, n, generic ? 1 : 0);
-    return (performance.now() - t0) / 3;
-  });
-}
-
 const enc = (s: string) => new TextEncoder().encode(s);
 const generators: Array<[string, (n: number) => Uint8Array]> = [
   ["random bytes", (n) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256); return b; }],
@@ -362,13 +355,10 @@ describe("fuzz", () => {
     for (const [, g] of generators) expect(() => scanBytes(g(20000), true)).not.toThrow();
   });
 
-  it.each(generators.map(([name, g]) => [name, g]))("%s: 4x the input takes < 12x the time", (_name, g) => {
-    const small = g(64 * 1024);
-    const large = g(256 * 1024);
-    let ratio = Infinity;
-    for (let attempt = 0; attempt < 3 && ratio >= 12; attempt++) {
-      ratio = timeScan(large, true) / Math.max(timeScan(small, true), 0.05);
-    }
-    expect(ratio).toBeLessThan(12);
+  // Steps, not milliseconds: the scan's step counter (host-tests/pii/work.ts), SECRET only.
+  it.each(generators.map(([name, g]) => [name, g]))("%s: 4x the input takes at most 4.5x the steps", async (_name, g) => {
+    const grown = growth(await workCounter(["SECRET"], true), g);
+    expect(grown.ratio, `${grown.small} → ${grown.large} steps`).toBeLessThanOrEqual(4.5);
+    expect(grown.perByte).toBeLessThanOrEqual(64);
   });
 });

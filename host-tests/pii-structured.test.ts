@@ -1,7 +1,7 @@
 // The structured PII detectors (filters/lib/pii/detect-*.ts) through dist/pii-detect.wasm
 // (filters/testing/pii-detect): precision/recall per type on host-tests/pii/data/pii-dev.jsonl against
 // the issue's targets, validators on known values, span boundaries, and fuzzing (never traps,
-// linear time).
+// linear work: steps counted by dist/pii-work.wasm, not time).
 // Scoring: a prediction matches a gold span of the same type when their overlap is at least half
 // of the longer span; unmatched predictions are false positives unless they overlap an
 // `optional` gold span of the same type; only types in the text's `scope` count.
@@ -9,6 +9,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadTestWasm, withBytesIn } from "./support/test-wasm";
+import { growth, workCounter } from "./pii/work";
 
 const DEV = resolve(__dirname, "pii/data/pii-dev.jsonl");
 
@@ -289,30 +290,17 @@ describe("fuzz", () => {
   });
 
   it("1 MB digit runs and pathological inputs finish without trapping", () => {
-    for (const [name, make] of PATHOLOGICAL) {
-      const t0 = performance.now();
-      expect(() => scanBytes(make(1 << 20)), name).not.toThrow();
-      expect(performance.now() - t0, name).toBeLessThan(5000);
-    }
+    for (const [name, make] of PATHOLOGICAL) expect(() => scanBytes(make(1 << 20)), name).not.toThrow();
   });
 
-  it("time grows linearly: 4x the input takes less than 12x the time", () => {
-    const time = (bytes: Uint8Array) => {
-      let best = Infinity;
-      for (let k = 0; k < 3; k++) {
-        const t0 = performance.now();
-        scanBytes(bytes);
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
-    };
-    const report: string[] = [];
+  // Steps, not milliseconds (a clock on a shared machine measures the neighbours): the scan's
+  // step counter (host-tests/pii/work.ts) with these detectors on.
+  it("work grows linearly: 4x the input takes at most 4.5x the steps", async () => {
+    const counter = await workCounter([...TYPES]);
     for (const [name, make] of PATHOLOGICAL) {
-      const small = time(make(64 << 10));
-      const large = time(make(256 << 10));
-      report.push(`${name.padEnd(14)} 64K ${small.toFixed(2)}ms  256K ${large.toFixed(2)}ms  x${(large / Math.max(small, 0.05)).toFixed(1)}`);
-      expect(large, name).toBeLessThan(12 * Math.max(small, 0.5));
+      const g = growth(counter, make);
+      expect(g.ratio, `${name}: ${g.small} → ${g.large} steps`).toBeLessThanOrEqual(4.5);
+      expect(g.perByte, name).toBeLessThanOrEqual(64);
     }
-    console.log(report.join("\n"));
   });
 });

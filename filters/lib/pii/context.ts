@@ -2,6 +2,7 @@
 // entity. Lists are built once at module init; a lookup scans a bounded window, so it costs a
 // constant per candidate whatever the text length.
 import { isAlpha, lower } from "./detect-chars";
+import { tick } from "./work";
 
 /**
  * Space-separated lower-case words. A word matches at a word start, as a prefix ("phone" also
@@ -60,6 +61,7 @@ export class WordList {
     const bytes = this.bytes;
     let prevAlpha = from > 0 && isAlpha(<u32>load<u8>(ptr + <usize>(from - 1)));
     for (let i = from; i < to; i++) {
+      tick(1);
       const b = <u32>load<u8>(ptr + <usize>i);
       const alpha = isAlpha(b);
       const wordStart = alpha && !prevAlpha;
@@ -68,12 +70,14 @@ export class WordList {
       const c = (b | 0x20) - 0x61;
       const hEnd = unchecked(heads[c + 1]);
       for (let h = unchecked(heads[c]); h < hEnd; h++) {
+        tick(1);
         const w = unchecked(byLetter[h]);
         const s = unchecked(starts[w]);
         const n = unchecked(starts[w + 1]) - s;
         if (i + n > len) continue;
         let ok = true;
         for (let j = 1; j < n; j++) {
+          tick(1);
           if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(bytes[s + j])) { ok = false; break; }
         }
         if (!ok) continue;

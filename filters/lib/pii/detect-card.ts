@@ -8,6 +8,7 @@ import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
 import { Brand, cardBrand, luhnValid } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
+import { tick } from "./work";
 
 const BRAND_IDS: StaticArray<i32> = [
   0, subtypeId("visa"), subtypeId("mastercard"), subtypeId("amex"), subtypeId("discover"),
@@ -32,6 +33,7 @@ export function detectCreditCards(ptr: usize, len: usize, runs: DigitRuns, out: 
   const rc = runs.count;
   let i = 0;
   for (let r = 0; r < rc; r++) {
+    tick(1);
     const s = unchecked(starts[r]);
     if (s < i) continue;
     const e = unchecked(ends[r]);

@@ -1,5 +1,6 @@
 // Byte classes shared by the structured detectors. Everything works on raw UTF-8 bytes: ASCII
 // tests only, so invalid UTF-8 is just "not a letter/digit" and can never trap.
+import { tick } from "./work";
 
 /** The byte at i, or 0 outside [0, len): lets scanners peek either side without bounds checks. */
 @inline export function at(ptr: usize, len: i32, i: i32): u32 {
@@ -44,22 +45,24 @@ const LOW7: u64 = 0x7F7F7F7F7F7F7F7F;
 /** First index ≥ i of byte c in [0, n), or n. */
 export function findByte(ptr: usize, n: i32, i: i32, c: u32): i32 {
   while (i + 8 <= n) {
+    tick(1);
     const m = eqMask(load<u64>(ptr + <usize>i), <u64>c);
     if (m != 0) return i + <i32>(ctz(m) >> 3);
     i += 8;
   }
-  while (i < n && <u32>load<u8>(ptr + <usize>i) != c) i++;
+  while (i < n && <u32>load<u8>(ptr + <usize>i) != c) { tick(1); i++; }
   return i;
 }
 
 /** First index ≥ i of a byte in [lo, hi] (ASCII) in [0, n), or n. */
 export function findRange(ptr: usize, n: i32, i: i32, lo: u32, hi: u32): i32 {
   while (i + 8 <= n) {
+    tick(1);
     const m = rangeMask(load<u64>(ptr + <usize>i), <u64>lo, <u64>hi);
     if (m != 0) return i + <i32>(ctz(m) >> 3);
     i += 8;
   }
-  while (i < n && <u32>load<u8>(ptr + <usize>i) - lo > hi - lo) i++;
+  while (i < n && <u32>load<u8>(ptr + <usize>i) - lo > hi - lo) { tick(1); i++; }
   return i;
 }
 

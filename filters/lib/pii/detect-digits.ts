@@ -3,6 +3,7 @@
 // callers continue after `end` (skipping the runs of digit-runs.ts that start before it), so a
 // huge digit run is read once, never re-scanned.
 import { at, isDigit, isWordByte } from "./detect-chars";
+import { tick } from "./work";
 
 export const MAX_GROUPS = 8;
 
@@ -34,6 +35,7 @@ export class DigitRun {
     while (true) {
       let g = 0;
       while (j < n) {
+        tick(1);
         const d = <u32>load<u8>(ptr + <usize>j) - 0x30;
         if (d >= 10) break;
         if (count < 24) unchecked(digits[count] = <u8>d);
@@ -47,7 +49,7 @@ export class DigitRun {
       if (count > maxDigits || groupCount >= MAX_GROUPS) {
         // Too long to be one entity: swallow the rest of the run so nothing inside it is
         // re-scanned, and mark it so callers reject it.
-        while (j < n && (isDigit(at(ptr, n, j)) || (isSep(at(ptr, n, j)) && isDigit(at(ptr, n, j + 1))))) j++;
+        while (j < n && (isDigit(at(ptr, n, j)) || (isSep(at(ptr, n, j)) && isDigit(at(ptr, n, j + 1))))) { tick(1); j++; }
         count = max(count, maxDigits + 1);
         break;
       }

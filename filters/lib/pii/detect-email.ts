@@ -5,6 +5,7 @@
 // part of the address.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, findByte, isAlnum, isAlpha } from "./detect-chars";
+import { tick } from "./work";
 
 const SUB_EMAIL = subtypeId("email");
 
@@ -31,6 +32,7 @@ export function detectEmails(ptr: usize, len: usize, out: Findings): void {
   const n = <i32>len;
   let i = 0;
   while (true) {
+    tick(1);
     i = findByte(ptr, n, i, 0x40);
     if (i >= n) break;
     const a = i;
@@ -48,11 +50,12 @@ export function detectEmails(ptr: usize, len: usize, out: Findings): void {
 /** Start of a valid local part ending at the `@` at a, or -1. */
 function emailLocalStart(ptr: usize, n: i32, a: i32): i32 {
   let s = a;
-  while (s > 0 && a - s < MAX_LOCAL + 1 && isLocalByte(at(ptr, n, s - 1))) s--;
+  while (s > 0 && a - s < MAX_LOCAL + 1 && isLocalByte(at(ptr, n, s - 1))) { tick(1); s--; }
   if (a - s > MAX_LOCAL) return -1;
   // Slashes and quotes are legal but in running text they are the edge of a path or a string.
-  while (s < a && (at(ptr, n, s) == 0x2E || at(ptr, n, s) == 0x2F || at(ptr, n, s) == 0x27 || at(ptr, n, s) == 0x60)) s++;
+  while (s < a && (at(ptr, n, s) == 0x2E || at(ptr, n, s) == 0x2F || at(ptr, n, s) == 0x27 || at(ptr, n, s) == 0x60)) { tick(1); s++; }
   if (s == a || at(ptr, n, a - 1) == 0x2E) return -1;
+  tick(a - s);
   for (let k = s + 1; k < a; k++) if (at(ptr, n, k) == 0x2E && at(ptr, n, k - 1) == 0x2E) return -1;
   const before = at(ptr, n, s - 1);
   // `user:pass@host` is a URL's userinfo and `a@b@c` a broken token: not addresses (a
@@ -73,18 +76,20 @@ function isMailto(ptr: usize, n: i32, colon: i32): bool {
 function emailDomainEnd(ptr: usize, n: i32, d: i32): i32 {
   let e = d;
   while (e < n && e - d <= MAX_DOMAIN) {
+    tick(1);
     const b = at(ptr, n, e);
     if (isDomainByte(b) || b == 0x2E) e++;
     else break;
   }
   if (e - d > MAX_DOMAIN) return 0;
   // Trailing dots and hyphens end the sentence, not the domain.
-  while (e > d && (at(ptr, n, e - 1) == 0x2E || at(ptr, n, e - 1) == 0x2D)) e--;
+  while (e > d && (at(ptr, n, e - 1) == 0x2E || at(ptr, n, e - 1) == 0x2D)) { tick(1); e--; }
   if (e == d) return 0;
   // Walk the labels.
   let labels = 0;
   let ls = d;
   let lastStart = d;
+  tick(e - d + 1);
   for (let k = d; k <= e; k++) {
     if (k == e || at(ptr, n, k) == 0x2E) {
       if (k == ls) return 0; // empty label
@@ -103,6 +108,7 @@ function validTld(ptr: usize, n: i32, s: i32, e: i32): bool {
   if (e - s < 2) return false;
   // Punycode TLD (xn--p1ai) or a UTF-8 one.
   if (e - s > 4 && (at(ptr, n, s) | 0x20) == 0x78 && (at(ptr, n, s + 1) | 0x20) == 0x6E && at(ptr, n, s + 2) == 0x2D && at(ptr, n, s + 3) == 0x2D) return true;
+  tick(2 * (e - s));
   let ascii = true;
   for (let k = s; k < e; k++) if (at(ptr, n, k) >= 0x80) ascii = false;
   if (!ascii) return true;

@@ -7,6 +7,7 @@ import { at, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
 import { ibanLength, ibanMod97Valid } from "./validate";
 import { WordList } from "./context";
+import { tick } from "./work";
 
 const SUB_IBAN = subtypeId("iban");
 const IBAN_WORDS = new WordList("iban bank account acct$ transfer swift bic$ sepa wire");
@@ -25,6 +26,7 @@ export function detectIbans(ptr: usize, len: usize, runs: DigitRuns, out: Findin
   const ends = runs.ends;
   const rc = runs.count;
   for (let r = 0; r < rc; r++) {
+    tick(1);
     if (unchecked(starts[r]) < j) continue;
     j = unchecked(starts[r]);
     const s = j - 2;
@@ -51,6 +53,7 @@ function readIban(ptr: usize, n: i32, s: i32): i32 {
   let cnt = 0;
   let spaced = false;
   while (cnt < L) {
+    tick(1);
     const b = at(ptr, n, k);
     if (cnt > 0 && (cnt & 3) == 0 && b == 0x20 && isAlnum(at(ptr, n, k + 1)) && (cnt == 4 || spaced)) {
       spaced = true;

@@ -7,6 +7,7 @@ import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
 import { NOT_PII_WORDS } from "./context";
+import { tick } from "./work";
 
 const SUB_V4 = subtypeId("ipv4");
 const SUB_V6 = subtypeId("ipv6");
@@ -29,8 +30,9 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   // Skipped positions are exactly those the byte-by-byte reading rejects or whose failure
   // skips only bytes that cannot start an address (see step).
   while (i < n) {
-    while (r < rc && unchecked(ends[r]) <= i) r++;
-    while (m < cc && unchecked(colons[m]) < i) m++;
+    tick(1);
+    while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
+    while (m < cc && unchecked(colons[m]) < i) { tick(1); m++; }
     const d = r < rc ? max(i, unchecked(starts[r])) : n;
     const c = m < cc ? min(d, unchecked(colons[m])) : d;
     if (c >= n) break;
@@ -62,7 +64,7 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
     // Inside a word: no byte of it starts a word.
     if (isWordByte(b) && isWordByte(p)) {
       i++;
-      while (i < n && isWordByte(at(ptr, n, i))) i++;
+      while (i < n && isWordByte(at(ptr, n, i))) { tick(1); i++; }
       return i;
     }
     return i + 1;
@@ -97,7 +99,7 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
 /** After a failed start at i: skip the rest of this token, nothing inside it starts an address. */
 function skipToken(ptr: usize, n: i32, i: i32): i32 {
   i++;
-  while (i < n && isAlnum(at(ptr, n, i))) i++;
+  while (i < n && isAlnum(at(ptr, n, i))) { tick(1); i++; }
   return i;
 }
 
@@ -146,6 +148,7 @@ function parseV6(ptr: usize, n: i32, s: i32): i32 {
     k += 2;
   }
   while (true) {
+    tick(1);
     let h = 0;
     while (h < 5 && isHex(at(ptr, n, k + h))) {
       if (isDigit(at(ptr, n, k + h))) digit = true;
@@ -185,7 +188,7 @@ function parseV6(ptr: usize, n: i32, s: i32): i32 {
   // Zone id (fe80::1%eth0).
   if (at(ptr, n, k) == 0x25 && isAlnum(at(ptr, n, k + 1))) {
     let z = k + 1;
-    while (z < n && z - k <= 16 && isAlnum(at(ptr, n, z))) z++;
+    while (z < n && z - k <= 16 && isAlnum(at(ptr, n, z))) { tick(1); z++; }
     k = z;
   }
   const q = at(ptr, n, k);

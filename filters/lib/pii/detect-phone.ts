@@ -13,6 +13,7 @@ import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
 import { NOT_PII_WORDS, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 import { DigitRuns } from "./digit-runs";
+import { tick } from "./work";
 
 const SUB_INTL = subtypeId("international");
 const SUB_NATIONAL = subtypeId("national");
@@ -86,8 +87,9 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
   let r = 0;
   let m = 0;
   while (true) {
-    while (r < rc && unchecked(ends[r]) <= i) r++;
-    while (m < mc && unchecked(marks[m]) < i) m++;
+    tick(1);
+    while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
+    while (m < mc && unchecked(marks[m]) < i) { tick(1); m++; }
     const d = r < rc ? max(i, unchecked(starts[r])) : n;
     i = m < mc ? min(d, unchecked(marks[m])) : d;
     if (i >= n) break;
@@ -111,7 +113,7 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
     if (!startsAlone(ptr, n, i)) {
       // Inside a word or a longer number: skip the rest of this digit run.
       i += c >> 8;
-      while (i < n && isDigit(at(ptr, n, i))) i++;
+      while (i < n && isDigit(at(ptr, n, i))) { tick(1); i++; }
       continue;
     }
     const ok = readCandidate(ptr, n, i);
@@ -156,6 +158,7 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
     if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; return false; }
   }
   while (k < n) {
+    tick(1);
     const c = pch(ptr, n, k);
     if (c == 0) break;
     const a = c & 0xFF;
@@ -202,6 +205,7 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   if (tooLong) {
     // Swallow the rest of the run so it is not re-read digit by digit.
     while (k < n) {
+      tick(1);
       const c = pch(ptr, n, k);
       if (c == 0 || (c & 0xFF) == 0x2B) break;
       k += c >> 8;

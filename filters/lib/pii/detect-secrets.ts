@@ -23,6 +23,7 @@ import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
 import { nextCandidate, resetSkip } from "./secrets-skip";
+import { tick } from "./work";
 
 /** A token-shaped secret starting at i (no context needed); its end, or -1. */
 function tokenAt(ptr: usize, i: i32, end: i32, out: Findings): i32 {
@@ -186,6 +187,7 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
   // the name (operatorMayFollow, on the same two bytes); curl's "-u" and PEM's "-----" start
   // with '-', a C_CONT byte. Prose words (short, then a blank or punctuation) stop here.
   while (i < end) {
+    tick(1);
     // Straight to the next position where a gate below may open (secrets-skip.ts).
     if (i + 128 <= end) {
       i = nextCandidate(ptr, i, end, minTok - 1);
@@ -212,7 +214,7 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
     // The word part at i, and the classes of the two bytes after it (loads clamped to the text:
     // a clamped byte only lets a position through).
     let w = i + 1;
-    while (w < end && (cls(byteAt(ptr, w)) & WORD) != 0) w++;
+    while (w < end && (cls(byteAt(ptr, w)) & WORD) != 0) { tick(1); w++; }
     const a = w < end ? cls(byteAt(ptr, w)) : 0;
     const a2 = cls(byteAt(ptr, min<i32>(w + 1, end - 1)));
     const n = w - i;
@@ -250,7 +252,7 @@ function wordStart(ptr: usize, i: i32, end: i32, out: Findings, generic: bool, w
     if (i >= runEnd) {
       // A new run: its word part, then the dotted/dashed rest.
       let j = w;
-      if ((a & (C_DASH | C_DOT)) != 0) while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) j++;
+      if ((a & (C_DASH | C_DOT)) != 0) while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) { tick(1); j++; }
       runEnd = j;
       runValue = operatorMayFollow(ptr, j, end) ? valueAfterNameEnd(ptr, j, end) : -1;
       if (runValue >= 0 && !generic && !valueMayMatch(ptr, runValue, end)) runValue = -1;
@@ -281,12 +283,12 @@ function wordStartAt(ptr: usize, i: i32, end: i32, out: Findings, generic: bool,
   if (e > i) {
     // Past the match, and past the rest of a word it ends inside of.
     i = e;
-    while (i < end && (cls(byteAt(ptr, i - 1)) & WORD) != 0) i++;
+    while (i < end && (cls(byteAt(ptr, i - 1)) & WORD) != 0) { tick(1); i++; }
     return i;
   }
   if ((c & WORD) == 0) return i + 1;
   i++;
-  while (i < end && (cls(byteAt(ptr, i)) & WORD) != 0) i++;
+  while (i < end && (cls(byteAt(ptr, i)) & WORD) != 0) { tick(1); i++; }
   return i + 1;
 }
 

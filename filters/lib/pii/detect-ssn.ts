@@ -7,6 +7,7 @@ import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
 import { ssnValid } from "./validate";
 import { WordList } from "./context";
+import { tick } from "./work";
 
 const SUB_SSN = subtypeId("ssn");
 const SSN_WORDS = new WordList("ssn ssns$ social_security soc_sec ss# ss$ taxpayer tin$ itin$");
@@ -23,6 +24,7 @@ export function detectUsSsns(ptr: usize, len: usize, runs: DigitRuns, out: Findi
   const rc = runs.count;
   let i = 0;
   for (let r = 0; r < rc; r++) {
+    tick(1);
     const s = unchecked(starts[r]);
     if (s < i) continue;
     const e = unchecked(ends[r]);

@@ -7,6 +7,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, findByte, isAlnum, isAlpha, isDigit, isSpace } from "./detect-chars";
 import { WordList } from "./context";
+import { tick } from "./work";
 
 const SUB_BASIC = subtypeId("basic_auth");
 const SUB_DB = subtypeId("connection_string");
@@ -23,6 +24,7 @@ export function detectUrlCredentials(ptr: usize, len: usize, out: Findings): voi
   const n = <i32>len;
   let i = 0;
   while (true) {
+    tick(1);
     i = findByte(ptr, n, i, 0x3A);
     if (i + 2 >= n) break;
     if (at(ptr, n, i + 1) != 0x2F || at(ptr, n, i + 2) != 0x2F) { i++; continue; }
@@ -30,18 +32,20 @@ export function detectUrlCredentials(ptr: usize, len: usize, out: Findings): voi
     i += 3;
     // Scheme backwards: a letter then letters, digits, + - .
     let s = c;
-    while (s > 0 && c - s <= MAX_SCHEME && isSchemeByte(at(ptr, n, s - 1))) s--;
-    while (s < c && !isAlpha(at(ptr, n, s))) s++;
+    while (s > 0 && c - s <= MAX_SCHEME && isSchemeByte(at(ptr, n, s - 1))) { tick(1); s--; }
+    while (s < c && !isAlpha(at(ptr, n, s))) { tick(1); s++; }
     if (s == c || c - s > MAX_SCHEME) continue;
     // Authority: up to the first byte that ends it; remember the last '@' and the first ':'.
     const u = c + 3;
     let k = u;
     let lastAt = -1;
     while (k < n && k - u < MAX_AUTHORITY && !endsAuthority(at(ptr, n, k))) {
+      tick(1);
       if (at(ptr, n, k) == 0x40) lastAt = k;
       k++;
     }
     if (lastAt < 0) continue;
+    tick(lastAt - u);
     let colon = -1;
     for (let j = u; j < lastAt; j++) if (at(ptr, n, j) == 0x3A) { colon = j; break; }
     // The user may be empty (redis://:secret@host), the password may not.
@@ -79,6 +83,7 @@ function endsAuthority(b: u32): bool {
 function isPlaceholder(ptr: usize, n: i32, s: i32, e: i32): bool {
   const b = at(ptr, n, s);
   if (b == 0x24 || b == 0x7B || b == 0x3C || b == 0x25) return true;
+  tick(e - s);
   let stars = true;
   for (let k = s; k < e; k++) if (at(ptr, n, k) != 0x2A) stars = false;
   return stars;
@@ -91,16 +96,17 @@ function isPlaceholder(ptr: usize, n: i32, s: i32, e: i32): bool {
 function hostEnd(ptr: usize, n: i32, h: i32): i32 {
   let k = h;
   if (at(ptr, n, k) == 0x5B) {
-    while (k < n && k - h < 64 && at(ptr, n, k) != 0x5D) k++;
+    while (k < n && k - h < 64 && at(ptr, n, k) != 0x5D) { tick(1); k++; }
     if (at(ptr, n, k) != 0x5D) return 0;
     k++;
   } else {
     while (k < n && k - h < 256) {
+      tick(1);
       const b = at(ptr, n, k);
       if (isAlnum(b) || b == 0x2D || b == 0x2E || b == 0x5F) k++;
       else break;
     }
-    while (k > h && at(ptr, n, k - 1) == 0x2E) k--;
+    while (k > h && at(ptr, n, k - 1) == 0x2E) { tick(1); k--; }
     if (k == h) return 0;
   }
   if (at(ptr, n, k) == 0x3A && isDigit(at(ptr, n, k + 1))) {
@@ -112,6 +118,7 @@ function hostEnd(ptr: usize, n: i32, h: i32): i32 {
 }
 
 function hasAt(ptr: usize, n: i32, s: i32, e: i32): bool {
+  tick(e - s);
   for (let k = s; k < e; k++) if (at(ptr, n, k) == 0x40) return true;
   return false;
 }

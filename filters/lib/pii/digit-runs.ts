@@ -4,6 +4,7 @@
 // compares (simd-bytes.ts), then each detector walks these lists instead of re-reading the text
 // for its anchors. Positions are increasing; the lists are reused from scan to scan.
 import { byteMask, digitMask, TAIL } from "./simd-bytes";
+import { tick } from "./work";
 
 export class DigitRuns {
   /** Run k is the digits [starts[k], ends[k]): maximal (no digit before or after it). */
@@ -31,6 +32,7 @@ export class DigitRuns {
     let markCount = 0;
     let carry: u64 = 0;
     for (let i = 0; i < n; i += 64) {
+      tick(1);
       let p = ptr + <usize>i;
       if (i + 64 > n) {
         memory.fill(TAIL, 0, 64);
@@ -50,6 +52,7 @@ export class DigitRuns {
         if (count + 33 > this.starts.length) this.growRuns();
         const starts = changetype<usize>(this.starts);
         const endsA = changetype<usize>(this.ends);
+        tick(<i32>(popcnt(st) + popcnt(en)));
         while (st != 0) {
           store<i32>(starts + (<usize>count << 2), i + <i32>ctz(st));
           count++;
@@ -64,6 +67,7 @@ export class DigitRuns {
       if (c != 0) {
         while (colonCount + 64 > this.colons.length) this.colons = grow(this.colons);
         const colons = changetype<usize>(this.colons);
+        tick(<i32>popcnt(c));
         let cm = c;
         while (cm != 0) {
           store<i32>(colons + (<usize>colonCount << 2), i + <i32>ctz(cm));
@@ -74,6 +78,7 @@ export class DigitRuns {
       if (m != 0) {
         while (markCount + 64 > this.marks.length) this.marks = grow(this.marks);
         const marks = changetype<usize>(this.marks);
+        tick(<i32>popcnt(m));
         let mm = m;
         while (mm != 0) {
           store<i32>(marks + (<usize>markCount << 2), i + <i32>ctz(mm));

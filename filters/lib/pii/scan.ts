@@ -7,6 +7,7 @@ import {
 } from "./detect-structured";
 import { detectSecrets } from "./detect-secrets";
 import { digitRuns } from "./digit-runs";
+import { tick } from "./work";
 
 /** A configured detector beyond the built-in ones: custom patterns, word lists. */
 export abstract class ExtraDetector {
@@ -48,6 +49,7 @@ export function scanText(ptr: usize, len: usize, cfg: ScanConfig, out: Findings)
   if (unchecked(on[PiiType.UsSsn])) detectUsSsns(ptr, len, runs, f);
   if (unchecked(on[PiiType.IpAddress])) detectIpAddresses(ptr, len, runs, f);
   if (unchecked(on[PiiType.Phone])) detectPhones(ptr, len, runs, f);
+  tick(1);
   for (let i = 0; i < cfg.extras.length; i++) unchecked(cfg.extras[i]).findAll(ptr, len, f);
   resolve(f, cfg, out);
 }
@@ -61,6 +63,7 @@ function resolve(f: Findings, cfg: ScanConfig, out: Findings): void {
   out.clear();
   const order = orderBuffer(f.count);
   let n = 0;
+  tick(f.count);
   for (let i = 0; i < f.count; i++) {
     const t = unchecked(f.type[i]);
     if (t < 1 || t > PII_TYPE_MAX || unchecked(f.score[i]) < unchecked(cfg.threshold[t])) continue;
@@ -90,6 +93,7 @@ function orderBuffer(n: i32): i32[] {
 }
 
 function byStart(a: i32, b: i32): i32 {
+  tick(1);
   const f = sorting;
   const d = unchecked(f.start[a]) - unchecked(f.start[b]);
   return d != 0 ? d : a - b;

@@ -4,6 +4,7 @@
 // not a secret; `HEROKU_API_KEY=<uuid>` is). Reading is bounded: names up to 80 bytes,
 // at most 8 spaces around the operator.
 import { byteAt, cls, containsCI, hasLitCI, C_LOWER, C_UPPER, WORD, C_DASH, C_DOT } from "./secrets-bytes";
+import { tick } from "./work";
 
 export const MAX_NAME = 80;
 /** Bytes of a name (identifiers, dotted and dashed keys). */
@@ -30,7 +31,7 @@ function skipBlanks(ptr: usize, j: i32, end: i32): i32 {
 export function valueAfterName(ptr: usize, i: i32, end: i32): i32 {
   let j = i;
   const stop = min<i32>(end, i + MAX_NAME + 1);
-  while (j < stop && (cls(byteAt(ptr, j)) & NAME) != 0) j++;
+  while (j < stop && (cls(byteAt(ptr, j)) & NAME) != 0) { tick(1); j++; }
   if (j == stop && j < end) return -1;
   if (j - i < 2) return -1;
   nameEnd = j;
@@ -73,6 +74,7 @@ export function nameHas(ptr: usize, s: i32, e: i32, kw: string, allowTail: strin
   const n = kw.length;
   const first = <u32>load<u16>(changetype<usize>(kw)); // a lower-case letter
   for (let i = s; i + n <= e; i++) {
+    tick(1);
     if ((byteAt(ptr, i) | 0x20) != first || !hasLitCI(ptr, i, e, kw)) continue;
     const k = i + n;
     if (k >= e) return true;

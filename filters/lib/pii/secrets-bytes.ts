@@ -1,6 +1,7 @@
 // Byte classes and small byte helpers for the SECRET detectors. One 256-entry table of class
 // bits answers "is this byte in the token's alphabet" with one load and one AND, so every
 // format's alphabet is a mask, not a branchy predicate.
+import { tick } from "./work";
 
 export const C_DIGIT: u32 = 1;
 export const C_LOWER: u32 = 2;
@@ -102,12 +103,14 @@ export function runLen(ptr: usize, i: i32, end: i32, mask: u32, cap: i32): i32 {
   let j = i;
   const stop = min<i32>(end, i + cap + 1);
   while (j < stop && (cls(byteAt(ptr, j)) & mask) != 0) j++;
+  tick(j - i + 1);
   return j - i;
 }
 
 /** The bytes at i are exactly `lit` (ASCII, case-sensitive). */
 export function hasLit(ptr: usize, i: i32, end: i32, lit: string): bool {
   const n = lit.length;
+  tick(1);
   if (i < 0 || i + n > end) return false;
   const l = changetype<usize>(lit); // UTF-16 code units, read without bounds checks
   for (let k = 0; k < n; k++) if (byteAt(ptr, i + k) != <u32>load<u16>(l + (<usize>k << 1))) return false;
@@ -117,6 +120,7 @@ export function hasLit(ptr: usize, i: i32, end: i32, lit: string): bool {
 /** Same, ignoring ASCII case (`lit` given in lower case). */
 export function hasLitCI(ptr: usize, i: i32, end: i32, lit: string): bool {
   const n = lit.length;
+  tick(1);
   if (i < 0 || i + n > end) return false;
   const l = changetype<usize>(lit);
   for (let k = 0; k < n; k++) {
@@ -131,6 +135,7 @@ export function hasLitCI(ptr: usize, i: i32, end: i32, lit: string): bool {
 export function containsCI(ptr: usize, s: i32, e: i32, lit: string): bool {
   const last = e - lit.length;
   if (last < s) return false;
+  tick(last - s + 1);
   const first = <u32>load<u16>(changetype<usize>(lit));
   if (first >= 0x61 && first <= 0x7a) {
     // A lower-case letter: `b | 0x20` equals it exactly when b is that letter in either case.
@@ -149,6 +154,7 @@ const counts: usize = memory.data(256 * 4, 4);
 export function entropy(ptr: usize, s: i32, e: i32): f64 {
   const n = e - s;
   if (n <= 0) return 0;
+  tick(2 * n);
   for (let i = s; i < e; i++) {
     const a = counts + (<usize>byteAt(ptr, i) << 2);
     store<i32>(a, load<i32>(a) + 1);
@@ -172,6 +178,7 @@ export function entropy(ptr: usize, s: i32, e: i32): f64 {
 export function isPlaceholder(ptr: usize, s: i32, e: i32): bool {
   const n = e - s;
   if (n <= 0) return true;
+  tick(n);
   let blank = 0;
   let seq = 0;
   let prev: u32 = 0;
@@ -191,6 +198,7 @@ export function isPlaceholder(ptr: usize, s: i32, e: i32): bool {
 /** Counts of the three letter/digit classes present in [s, e) (0..3). */
 export function classMix(ptr: usize, s: i32, e: i32): i32 {
   let m: u32 = 0;
+  tick(max(0, e - s));
   for (let i = s; i < e; i++) m |= cls(byteAt(ptr, i));
   return <i32>((m & C_DIGIT) != 0) + <i32>((m & C_LOWER) != 0) + <i32>((m & C_UPPER) != 0);
 }

@@ -5,6 +5,7 @@
 import { byteAt, cls, hasLit, hasLitCI, C_SPACE } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 const SUB_CURL = secretSubtype("curl_auth_user", "generic");
 /** How far back the `curl` command word is looked for (a continued command's earlier lines). */
@@ -14,6 +15,7 @@ const MAX_ARG = 256;
 function curlBefore(ptr: usize, i: i32): bool {
   const s = max<i32>(0, i - LOOKBACK);
   for (let k = i - 5; k >= s; k--) {
+    tick(1);
     if (hasLit(ptr, k, i, "curl") && (k == 0 || (cls(byteAt(ptr, k - 1)) & C_SPACE) != 0 || byteAt(ptr, k - 1) == 0x24) &&
         (cls(byteAt(ptr, k + 4)) & C_SPACE) != 0) return true;
   }
@@ -44,13 +46,14 @@ export function matchCurlUser(ptr: usize, i: i32, end: i32, out: Findings): i32 
   const sep = byteAt(ptr, j);
   if ((cls(sep) & C_SPACE) == 0 && !(sep == 0x3d && j == i + 6)) return -1;
   j++;
-  while (j < end && (byteAt(ptr, j) == 0x20 || byteAt(ptr, j) == 0x09)) j++;
+  while (j < end && (byteAt(ptr, j) == 0x20 || byteAt(ptr, j) == 0x09)) { tick(1); j++; }
   const a = j;
   const stop = min<i32>(end, a + MAX_ARG + 1);
-  while (j < stop && (cls(byteAt(ptr, j)) & C_SPACE) == 0) j++;
+  while (j < stop && (cls(byteAt(ptr, j)) & C_SPACE) == 0) { tick(1); j++; }
   const e = j;
   if (e - a < 3 || e - a > MAX_ARG) return -1;
   // Password = after the first ':' with quotes stripped; reject variables and templates.
+  tick(e - a);
   let colon = -1;
   for (let k = a; k < e; k++) {
     const b = byteAt(ptr, k);
@@ -60,12 +63,12 @@ export function matchCurlUser(ptr: usize, i: i32, end: i32, out: Findings): i32 
   if (colon < 0) return -1;
   let ps = colon + 1;
   let pe = e;
-  while (ps < pe && isQuote(byteAt(ptr, ps))) ps++;
-  while (pe > ps && (isQuote(byteAt(ptr, pe - 1)) || byteAt(ptr, pe - 1) == 0x2c)) pe--;
+  while (ps < pe && isQuote(byteAt(ptr, ps))) { tick(1); ps++; }
+  while (pe > ps && (isQuote(byteAt(ptr, pe - 1)) || byteAt(ptr, pe - 1) == 0x2c)) { tick(1); pe--; }
   if (pe - ps < 3 || standIn(ptr, ps, pe)) return -1;
   if (!curlBefore(ptr, i)) return -1;
   let re = e;
-  while (re > a && byteAt(ptr, re - 1) == 0x2c) re--;
+  while (re > a && byteAt(ptr, re - 1) == 0x2c) { tick(1); re--; }
   out.add(a, re, PiiType.Secret, SUB_CURL, 75);
   return re;
 }

@@ -5,6 +5,7 @@ import { byteAt, cls, classMix, entropy, hasLitCI, isPlaceholder, C_DIGIT, WORD,
 import { nameHas } from "./secrets-assign";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 const SUB_GENERIC = secretSubtype("generic_secret", "generic");
 const SUB_PASSWORD = secretSubtype("generic_password", "generic");
@@ -25,6 +26,7 @@ function valueByte(b: u32): bool {
 }
 
 function hasDigit(ptr: usize, s: i32, e: i32): bool {
+  tick(max(0, e - s));
   for (let i = s; i < e; i++) if ((cls(byteAt(ptr, i)) & C_DIGIT) != 0) return true;
   return false;
 }
@@ -47,6 +49,7 @@ export function matchGeneric(ptr: usize, ns: i32, ne: i32, v: i32, end: i32, out
   let j = s;
   const stop = min<i32>(end, s + MAX_VALUE + 1);
   while (j < stop && valueByte(byteAt(ptr, j))) j++;
+  tick(j - s + 1);
   const n = j - s;
   if (n > MAX_VALUE || n < MIN_PASSWORD) return -1;
   const password = nameHas(ptr, ns, ne, "password") || nameHas(ptr, ns, ne, "passwd") || nameHas(ptr, ns, ne, "pwd");
@@ -58,6 +61,7 @@ export function matchGeneric(ptr: usize, ns: i32, ne: i32, v: i32, end: i32, out
   if (n < least) return -1;
   if (isPlaceholder(ptr, s, j)) return -1;
   // Two or more dots: a host name or a dotted identifier, not a key.
+  tick(j - s);
   let dots = 0;
   for (let k = s; k < j; k++) if (byteAt(ptr, k) == 0x2e) dots++;
   if (dots >= 2) return -1;

@@ -5,6 +5,7 @@
 import { byteAt, cls, hasLit, runLen, B64URL, C_EQ, WORD } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 const SUB_JWT = secretSubtype("jwt", "jwt");
 const MAX_HEADER = 512;
@@ -26,6 +27,7 @@ function decodeHeader(ptr: usize, s: i32, e: i32): i32 {
   let acc: u32 = 0;
   let bits = 0;
   let n = 0;
+  tick(e - s);
   for (let i = s; i < e; i++) {
     const v = b64val(byteAt(ptr, i));
     if (v < 0) return -1;
@@ -41,6 +43,7 @@ function decodeHeader(ptr: usize, s: i32, e: i32): i32 {
 
 function headerNamesAlg(n: i32): bool {
   if (n < 8 || unchecked(decoded[0]) != 0x7b) return false;
+  tick(n);
   for (let i = 0; i + 5 <= n; i++) {
     if (unchecked(decoded[i]) == 0x22 && unchecked(decoded[i + 1]) == 0x61 && unchecked(decoded[i + 2]) == 0x6c &&
         unchecked(decoded[i + 3]) == 0x67 && unchecked(decoded[i + 4]) == 0x22) return true;

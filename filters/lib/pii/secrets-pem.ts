@@ -5,6 +5,7 @@
 import { byteAt, cls, hasLit, C_UPPER, C_SPACE, B64, C_EQ } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 const SUB_PEM = secretSubtype("private_key", "private_key");
 /** Largest block looked for (a 16k-bit RSA key is ~12 KiB of base64). */
@@ -25,6 +26,7 @@ function nextEnd(ptr: usize, from: i32, end: i32): i32 {
   if (endAt < 0 && endFrom > from) return -1; // searched already, none ahead
   let i = max<i32>(from, endFrom);
   while (i + 8 <= end) {
+    tick(1);
     if (byteAt(ptr, i) == 0x2d && hasLit(ptr, i, end, "-----END")) {
       endAt = i;
       endFrom = i + 1;
@@ -44,7 +46,7 @@ export function matchPem(ptr: usize, i: i32, end: i32, out: Findings): i32 {
   let j = i + 11;
   const labelStart = j;
   const stop = min<i32>(end, j + MAX_LABEL);
-  while (j < stop && ((cls(byteAt(ptr, j)) & C_UPPER) != 0 || byteAt(ptr, j) == 0x20)) j++;
+  while (j < stop && ((cls(byteAt(ptr, j)) & C_UPPER) != 0 || byteAt(ptr, j) == 0x20)) { tick(1); j++; }
   if (!hasLit(ptr, j, end, "-----")) return -1;
   let label = false;
   for (let k = labelStart; k + 11 <= j; k++) if (hasLit(ptr, k, j, "PRIVATE KEY")) { label = true; break; }
@@ -55,7 +57,7 @@ export function matchPem(ptr: usize, i: i32, end: i32, out: Findings): i32 {
     // END line: "-----END", its label, then the dashes (tolerating a short count).
     let k = e + 8;
     const lstop = min<i32>(end, k + MAX_LABEL);
-    while (k < lstop && ((cls(byteAt(ptr, k)) & C_UPPER) != 0 || byteAt(ptr, k) == 0x20)) k++;
+    while (k < lstop && ((cls(byteAt(ptr, k)) & C_UPPER) != 0 || byteAt(ptr, k) == 0x20)) { tick(1); k++; }
     let dashes = 0;
     while (k < end && dashes < 5 && byteAt(ptr, k) == 0x2d) { k++; dashes++; }
     out.add(i, k, PiiType.Secret, SUB_PEM, 95);
@@ -65,6 +67,7 @@ export function matchPem(ptr: usize, i: i32, end: i32, out: Findings): i32 {
   let k = headerEnd;
   const bstop = min<i32>(end, i + MAX_BLOCK);
   while (k < bstop) {
+    tick(1);
     const b = byteAt(ptr, k);
     if ((cls(b) & (B64 | C_EQ | C_SPACE)) != 0 || b == 0x5c) k++;
     else break;

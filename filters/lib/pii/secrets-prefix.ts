@@ -8,6 +8,7 @@ import {
 } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 /** Accept bodies that look like stand-ins (formats whose documented samples are all x's). */
 export const F_ALLOW_PLACEHOLDER: i32 = 1;
@@ -231,6 +232,7 @@ function matchRule(r: i32, ptr: usize, i: i32, end: i32): i32 {
     const stop = min<i32>(end, j + mx + 1);
     let k = j;
     while (k < stop && (cls(byteAt(ptr, k)) & alpha) != 0) k++;
+    tick(k - j + 1);
     const run = k - j;
     if (run < unchecked(sMin[s]) || run > mx) return -1;
     j = k;
@@ -256,6 +258,7 @@ function matchRule(r: i32, ptr: usize, i: i32, end: i32): i32 {
   if ((flags & F_ENDS_AA) != 0 && (byteAt(ptr, bodyEnd - 1) != 0x41 || byteAt(ptr, bodyEnd - 2) != 0x41)) return -1;
   if ((flags & F_NEED_DASH) != 0) {
     let dash = false;
+    tick(bodyEnd - bodyStart);
     for (let k = bodyStart; k < bodyEnd; k++) if (byteAt(ptr, k) == 0x2d) { dash = true; break; }
     if (!dash) return -1;
   }
@@ -289,9 +292,11 @@ export function matchPrefixed(ptr: usize, i: i32, end: i32, out: Findings): i32 
   const c = byteAt(ptr, i + 1);
   const gEnd = unchecked(groupFrom[b + 1]);
   for (let g = unchecked(groupFrom[b]); g < gEnd; g++) {
+    tick(1);
     if (<u32>unchecked(groupSecond[g]) != c) continue;
     const rEnd = unchecked(groupRuleTo[g]);
     for (let r = unchecked(groupRuleFrom[g]); r < rEnd; r++) {
+      tick(1);
       const e = matchRule(r, ptr, i, end);
       if (e > i) {
         out.add(i, e, PiiType.Secret, unchecked(rSub[r]), unchecked(rScore[r]));

@@ -15,6 +15,7 @@
 // non-word byte after a non-word byte, is reached by stepping.
 // Blocks are aligned to the text's start, so each block's masks are computed once (first as the
 // look-ahead of the block before). The last 128 bytes of a text are left to the loop itself.
+import { tick } from "./work";
 
 // Byte classes by nibble lookup (two swizzles and an AND per 16 bytes). Bits 0-3: X, the bytes a
 // gate may go on with: ! " % ' + - . / (bit 0), : = > ? (bit 1), @ (bit 2), | ~ (bit 3). Bits 4
@@ -97,6 +98,7 @@ export function resetSkip(): void {
  */
 export function nextCandidate(ptr: usize, i: i32, end: i32, long: i32): i32 {
   while (true) {
+    tick(1);
     if (i < ffBase + 64) {
       const m = ffMask & (<u64>-1 << <u64>(i - ffBase));
       if (m != 0) return ffBase + <i32>ctz(m);
@@ -161,6 +163,7 @@ function computeBlock(ptr: usize, b: i32, long: i32): void {
   // Each followed end's word starts at the last word start before it; one that started in an
   // earlier block was that block's candidate.
   let f = follow0;
+  tick(<i32>popcnt(f));
   while (f != 0) {
     const before = starts & ((<u64>1 << ctz(f)) - 1);
     if (before != 0) cand |= <u64>1 << (63 - clz(before));

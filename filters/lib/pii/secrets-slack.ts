@@ -5,6 +5,7 @@
 import { byteAt, cls, hasLit, isPlaceholder, runLen, ALNUM, C_DIGIT, C_DASH, WORD, B64URL, C_PLUSSLASH } from "./secrets-bytes";
 import { secretSubtype } from "./secrets-family";
 import { Findings, PiiType } from "./findings";
+import { tick } from "./work";
 
 const SUB_TOKEN = secretSubtype("slack_token", "slack");
 const SUB_CONFIG = secretSubtype("slack_config_token", "slack");
@@ -35,6 +36,7 @@ export function matchSlackToken(ptr: usize, i: i32, end: i32, out: Findings): i3
   const bodyEnd = j + run;
   if (bodyEnd < end && (cls(byteAt(ptr, bodyEnd)) & WORD) != 0) return -1;
   // Segments: all but the last numeric, the last an alphanumeric secret of 8+ bytes.
+  tick(2 * (bodyEnd - bodyStart + 1));
   let segStart = bodyStart;
   let segments = 0;
   let lastStart = bodyStart;
