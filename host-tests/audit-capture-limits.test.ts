@@ -137,6 +137,20 @@ describe("audit capture failures", () => {
     expect(chainProblems(recordLines(host.logs))).toEqual([]);
   });
 
+  it("a request refused before its body reached audit (pii-redact blocks a secret): request null, not counted", async () => {
+    const host = await fullChainHost({ audit: { capture: { request: true, response: true } } });
+    const r = await host.exchange(chatWith("deploy with ghp_R8kZ2xQ7mN4vT1bY6cW9pL3sD5fH0jA2uE7g please"));
+    expect(r.localReply?.status).toBe(400);
+    const rec = lastRecord(host.logs);
+    expect(validateRecord(rec)).toBe(true);
+    expect(rec.outcome).toBe("blocked");
+    expect(rec.capture.request).toBeNull();
+    // The refusal (an error object, no text parts) is the only reply there was.
+    expect(rec.capture.response ?? []).toEqual([]);
+    expect(captureFailures(host.metrics())).toEqual({});
+    expect(recordLines(host.logs).join("\n")).not.toContain("ghp_R8kZ2xQ7mN4vT1bY6cW9pL3sD5fH0jA2uE7g");
+  });
+
   it("a record too large with its text is written without it (capture null), counted", async () => {
     const host = await fullChainHost({ audit: { capture: { request: true, max_bytes: 65536 }, max_record_bytes: 2048 } });
     await host.exchange(chatWith("word ".repeat(1000)));

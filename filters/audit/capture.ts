@@ -203,12 +203,24 @@ export class Capture {
     this.responseBody(0, 0, true);
   }
 
-  /** on_log: a body still open (an abort, a reset) is captured as far as it came. */
+  /**
+   * on_log. A whole body that never ended here (another filter answered first, the client went
+   * away) is not captured: `null`, not counted — half a JSON document says nothing reliable. A
+   * stream is captured as far as it came.
+   */
   finish(): void {
     const rq = this.request;
-    if (rq.state == SIDE_READING) this.bodyChunk(rq, false, 0, 0, true);
+    if (rq.state == SIDE_READING) {
+      rq.state = SIDE_NULL;
+      rq.body = null;
+    }
     const rs = this.response;
-    if (rs.state == SIDE_STREAM || rs.state == SIDE_READING) this.responseBody(0, 0, true);
+    if (rs.state == SIDE_READING) {
+      rs.state = SIDE_NULL;
+      rs.body = null;
+    } else if (rs.state == SIDE_STREAM) {
+      this.responseBody(0, 0, true);
+    }
   }
 
   /** The record would pass max_record_bytes with the text: it is written without. */
