@@ -8,6 +8,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Exchange } from "./harness/api";
 import { recorded } from "./support/budget";
 import { closeProbeHosts } from "./support/probe";
+import { prng } from "./replay/split";
+import { randomSplits } from "./support/parsers";
+import { allRecorded } from "./support/budget";
 import { filterVerdicts, pointerOf, schemaErrorPaths } from "./support/config-check";
 import {
   AUDIT_WASM, auditFilter, chainProblems, expectedResponseCapture, fullChainHost, isRedactionOf, recordLines, validateRecord,
@@ -173,6 +176,59 @@ describe("audit capture failures", () => {
     await host.exchange(br);
     expect(lastRecord(host.logs).capture.response).toBeNull();
     expect(captureFailures(host.metrics())).toMatchObject({ unsupported: 1 });
+  });
+});
+
+describe("audit capture on damaged traffic", () => {
+  it("random bytes, truncated JSON and cut streams never trap: one schema-valid record each, in a verifying chain", async () => {
+    const next = prng(0xc0ffee);
+    const host = await fullChainHost({ pii: PASS_THROUGH, audit: { capture: { request: true, response: true, max_bytes: 256 } } });
+    const stream = recorded("openai/chat-stream-tool-calls");
+    const sse = stream.response.body;
+    const json = chatWith("hello there").request.body;
+    const random = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
+    const cases: Exchange[] = [];
+    for (let i = 0; i < 40; i++) {
+      const cut = Math.floor(next() * sse.length);
+      const noisy = sse.slice();
+      for (let k = 0; k < 8; k++) noisy[Math.floor(next() * noisy.length)] = Math.floor(next() * 256);
+      const reqBody = i % 3 === 0 ? random(1 + Math.floor(next() * 300)) : i % 3 === 1 ? json.slice(0, Math.floor(next() * json.length)) : json;
+      const resBody = i % 2 === 0 ? sse.slice(0, cut) : noisy;
+      cases.push({ ...stream, request: { ...stream.request, body: reqBody, chunks: undefined }, response: { ...stream.response, body: resBody, chunks: undefined } });
+    }
+    for (const ex of cases) {
+      const before = recordLines(host.logs).length;
+      const r = await host.exchange(ex);
+      expect(r.trap).toBeUndefined();
+      const lines = recordLines(host.logs).slice(before);
+      expect(lines).toHaveLength(1);
+      const rec = JSON.parse(lines[0]);
+      expect(validateRecord(rec), JSON.stringify(validateRecord.errors)).toBe(true);
+      for (const e of rec.capture.response ?? []) expect(bytes(e.text)).toBeLessThanOrEqual(256);
+    }
+    expect(chainProblems(recordLines(host.logs))).toEqual([]);
+    expect(captureFailures(host.metrics()).unreadable).toBeGreaterThan(0);
+  });
+});
+
+describe("audit capture and chunking", () => {
+  it("a streamed reply's capture does not depend on how its bytes were cut into chunks", async () => {
+    const next = prng(7);
+    const host = await fullChainHost({ audit: { capture: { request: true, response: true, max_bytes: 1 << 16 }, max_record_bytes: 1 << 20 } });
+    const streams = allRecorded().filter((ex) => /stream|sse|json-array/.test(ex.name ?? "") && ex.response.status === 200);
+    let withText = 0;
+    for (const ex of streams) {
+      await host.exchange({ ...ex, response: { ...ex.response, chunks: undefined } });
+      const whole = lastRecord(host.logs).capture;
+      for (let round = 0; round < 3; round++) {
+        const cuts = randomSplits(ex.response.body.length, next);
+        const sizes = [...cuts, ex.response.body.length].map((c, i, a) => c - (i === 0 ? 0 : a[i - 1]));
+        await host.exchange({ ...ex, response: { ...ex.response, chunks: sizes } });
+        expect(lastRecord(host.logs).capture, `${ex.name} cut ${cuts.length} times`).toEqual(whole);
+      }
+      if ((whole.response?.length ?? 0) > 0) withText++;
+    }
+    expect(withText).toBeGreaterThan(10);
   });
 });
 
