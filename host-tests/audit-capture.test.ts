@@ -2,7 +2,11 @@
 // captured text is the recording's text — the request's text parts as forwarded, the reply's
 // text parts or, for a stream, each channel's deltas joined — with only `[TYPE]` redactions;
 // the chain over records that carry text still verifies. Off: `capture` is null.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { main } from "./cli/main";
 import { allRecorded } from "./support/budget";
 import { closeProbeHosts } from "./support/probe";
 import {
@@ -70,6 +74,17 @@ describe("audit capture on every recording", () => {
     const lines = recordLines(host.logs);
     expect(lines).toHaveLength(all.length);
     expect(chainProblems(lines)).toEqual([]);
+    // `tollgate audit verify` reads them too (schema, sequence, chain), and finds an edited text.
+    const dir = mkdtempSync(join(tmpdir(), "audit-capture-"));
+    const file = join(dir, "records.ndjson");
+    writeFileSync(file, lines.join("\n") + "\n");
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
+    expect(await main(["audit", "verify", file], quiet)).toBe(0);
+    const k = lines.findIndex((l) => JSON.parse(l).capture.request?.length > 0);
+    const edited = JSON.parse(lines[k]);
+    edited.capture.request[0].text += "!";
+    writeFileSync(file, [...lines.slice(0, k), JSON.stringify(edited), ...lines.slice(k + 1)].join("\n") + "\n");
+    expect(await main(["audit", "verify", file], quiet)).not.toBe(0);
   });
 
   it("off by default: capture is null in every record", async () => {
