@@ -18,6 +18,7 @@ const BUDGET = {
 const AUDIT = { tenant: [{ header: "x-tenant" }], sinks: { log: { level: "info" } } };
 const AUDIT_HMAC = { ...AUDIT, chain: { hmac_key: "bench-key-0123456789abcdef", key_id: "bench-1" } };
 const AUDIT_DIGESTS = { ...AUDIT, digests: { request: true, response: true } };
+const AUDIT_CAPTURE = { ...AUDIT, capture: { request: true, response: true, max_bytes: 16384 }, max_record_bytes: 131072 };
 
 function withTenant(name: string, as: string) {
   const w = recorded(name, { as });
@@ -35,7 +36,7 @@ const audit = (config: object) => wasmFilter("audit", "audit.wasm", "audit", con
 
 export const suite = defineSuite({
   name: "audit",
-  description: "token-meter + budget + audit (one record per request: sha256 chain, hmac-sha256 chain, sha256 body digests) vs token-meter + budget, per request",
+  description: "token-meter + budget + audit (one record per request: sha256 chain, hmac-sha256 chain, sha256 body digests, redacted content capture) vs token-meter + budget, per request",
   ...chainsByWorkload({
     baseline: "chain",
     chains: {
@@ -43,6 +44,7 @@ export const suite = defineSuite({
       "chain+audit": inOneVm(...base(), audit(AUDIT)),
       "chain+audit-hmac": inOneVm(...base(), audit(AUDIT_HMAC)),
       "chain+audit-digests": inOneVm(...base(), audit(AUDIT_DIGESTS)),
+      "chain+audit-capture": inOneVm(...base(), audit(AUDIT_CAPTURE)),
     },
     workloads: [
       withTenant("openai/chat-basic", "openai-json"),
