@@ -3,6 +3,7 @@
 // constant per candidate whatever the text length.
 import { isAlpha, lower } from "./detect-chars";
 import { tick } from "./work";
+import { wordStarts } from "./word-starts";
 
 /**
  * Space-separated lower-case words. A word matches at a word start, as a prefix ("phone" also
@@ -17,6 +18,11 @@ export class WordList {
   /** Word indices grouped by first letter: bucket c (0..25) is byLetter[heads[c]..heads[c+1]). */
   heads: StaticArray<i32> = new StaticArray<i32>(27);
   byLetter: StaticArray<i32> = new StaticArray<i32>(0);
+  /**
+   * Bit 27 * c0 + c1: some word starts with letter c0 then c1 (the second byte's letter, 26 for
+   * a non-letter or none). One load rejects most word starts of a window before the bucket.
+   */
+  pairs: StaticArray<u32> = new StaticArray<u32>(23);
 
   constructor(spec: string) {
     const parts = spec.split(" ").filter((w: string): bool => w.length > 0);
@@ -49,16 +55,24 @@ export class WordList {
       }
     }
     this.heads[26] = m;
+    for (let w = 0; w < parts.length; w++) {
+      const s = this.starts[w];
+      const n = this.starts[w + 1] - s;
+      if (n == 0 || !isAlpha(<u32>this.bytes[s])) continue;
+      const c0 = <i32>lower(<u32>this.bytes[s]) - 0x61;
+      for (let c1: u32 = 0; c1 <= 26; c1++) {
+        const bit = <u32>c0 * 27 + c1;
+        if (n == 1 || c1 == letterClass(<u32>this.bytes[s + 1])) this.pairs[bit >> 5] |= <u32>1 << (bit & 31);
+      }
+    }
   }
 
   /** True when a word of the list starts in [from, to) (clamped to the text). */
   findIn(ptr: usize, len: i32, from: i32, to: i32): bool {
     if (from < 0) from = 0;
     if (to > len) to = len;
-    const heads = this.heads;
-    const byLetter = this.byLetter;
-    const starts = this.starts;
-    const bytes = this.bytes;
+    if (from >= to) return false;
+    if (wordStarts.covers(ptr, len)) return this.findInIndexed(ptr, len, from, to);
     let prevAlpha = from > 0 && isAlpha(<u32>load<u8>(ptr + <usize>(from - 1)));
     for (let i = from; i < to; i++) {
       tick(1);
@@ -66,24 +80,53 @@ export class WordList {
       const alpha = isAlpha(b);
       const wordStart = alpha && !prevAlpha;
       prevAlpha = alpha;
-      if (!wordStart) continue;
-      const c = (b | 0x20) - 0x61;
-      const hEnd = unchecked(heads[c + 1]);
-      for (let h = unchecked(heads[c]); h < hEnd; h++) {
+      if (wordStart && this.wordAt(ptr, len, i, b)) return true;
+    }
+    return false;
+  }
+
+  /** findIn over the word starts of the scan's index (word-starts.ts): [from, to) is 1-2 masks. */
+  private findInIndexed(ptr: usize, len: i32, from: i32, to: i32): bool {
+    const masks = wordStarts.masks;
+    const last = (to - 1) >> 6;
+    for (let blk = from >> 6; blk <= last; blk++) {
+      tick(1);
+      const base = blk << 6;
+      let m = unchecked(masks[blk]);
+      if (base < from) m &= <u64>-1 << <u64>(from - base);
+      if (base + 64 > to) m &= (<u64>1 << <u64>(to - base)) - 1;
+      while (m != 0) {
         tick(1);
-        const w = unchecked(byLetter[h]);
-        const s = unchecked(starts[w]);
-        const n = unchecked(starts[w + 1]) - s;
-        if (i + n > len) continue;
-        let ok = true;
-        for (let j = 1; j < n; j++) {
-          tick(1);
-          if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(bytes[s + j])) { ok = false; break; }
-        }
-        if (!ok) continue;
-        if (unchecked(this.whole[w]) && i + n < len && isAlpha(<u32>load<u8>(ptr + <usize>(i + n)))) continue;
-        return true;
+        const i = base + <i32>ctz(m);
+        if (this.wordAt(ptr, len, i, <u32>load<u8>(ptr + <usize>i))) return true;
+        m &= m - 1;
       }
+    }
+    return false;
+  }
+
+  /** A word of the list at i, a word start whose first byte is b (a letter). */
+  // @ts-ignore: decorator
+  @inline private wordAt(ptr: usize, len: i32, i: i32, b: u32): bool {
+    const c = (b | 0x20) - 0x61;
+    const pair = c * 27 + letterClass(i + 1 < len ? <u32>load<u8>(ptr + <usize>(i + 1)) : 0);
+    if ((unchecked(this.pairs[pair >> 5]) & (1 << (pair & 31))) == 0) return false;
+    const heads = this.heads;
+    const hEnd = unchecked(heads[c + 1]);
+    for (let h = unchecked(heads[c]); h < hEnd; h++) {
+      tick(1);
+      const w = unchecked(this.byLetter[h]);
+      const s = unchecked(this.starts[w]);
+      const n = unchecked(this.starts[w + 1]) - s;
+      if (i + n > len) continue;
+      let ok = true;
+      for (let j = 1; j < n; j++) {
+        tick(1);
+        if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(this.bytes[s + j])) { ok = false; break; }
+      }
+      if (!ok) continue;
+      if (unchecked(this.whole[w]) && i + n < len && isAlpha(<u32>load<u8>(ptr + <usize>(i + n)))) continue;
+      return true;
     }
     return false;
   }
@@ -102,6 +145,12 @@ export class WordList {
   near(ptr: usize, len: i32, start: i32, end: i32, before: i32, after: i32): bool {
     return this.before(ptr, len, start, before) || this.after(ptr, len, end, after);
   }
+}
+
+/** 0..25 for an ASCII letter (either case), 26 for any other byte. */
+// @ts-ignore: decorator
+@inline function letterClass(b: u32): u32 {
+  return isAlpha(b) ? (b | 0x20) - 0x61 : 26;
 }
 
 // Words that say "a number that is not personal data follows" (identifiers of documents,

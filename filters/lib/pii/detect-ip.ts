@@ -36,6 +36,14 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
     const d = r < rc ? max(i, unchecked(starts[r])) : n;
     const c = m < cc ? min(d, unchecked(colons[m])) : d;
     if (c >= n) break;
+    if (c == d) {
+      // A digit of run r. Most runs end at a blank or punctuation other than '.' and ':': then
+      // whatever step reads from this run (or from hex letters right before it) is cut at the
+      // run's end with no '.' or ':' after its hex part, so it skips to that end and finds nothing.
+      const e = unchecked(ends[r]);
+      const q = at(ptr, n, e);
+      if (!isAlnum(q) && q != 0x2E && q != 0x3A) { i = e; continue; }
+    }
     let s = c;
     while (s > i && c - s < 4 && isHexLetter(at(ptr, n, s - 1))) s--;
     if (s < c && startsWord(ptr, n, s)) {

@@ -39,3 +39,15 @@ export const TAIL: usize = memory.data(64, 16);
 @inline export function digitMask(p: usize): u64 {
   return rangeMask64(p, 0x30, 10);
 }
+
+/** ASCII letters (either case). */
+// @ts-ignore: decorator
+@inline export function alphaMask(p: usize): u64 {
+  const l = i8x16.splat(0x61);
+  const s = i8x16.splat(26);
+  const c = i8x16.splat(0x20);
+  return bits(
+    i8x16.lt_u(i8x16.sub(v128.or(v128.load(p), c), l), s), i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 16), c), l), s),
+    i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 32), c), l), s), i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 48), c), l), s),
+  );
+}
