@@ -7,6 +7,7 @@
 // once (position - depth of the current state) > s. Candidates wait in a ring indexed by start
 // (only the longest per start is kept); a frontier walks the ring and emits in order. The ring
 // spans the longest word, so nothing live is ever overwritten.
+import { tick } from "./work";
 
 /** Word bytes above this total are refused (keeps edge keys in 32 bits and memory bounded). */
 export const MAX_WORD_BYTES: i32 = 4 << 20;
@@ -86,6 +87,7 @@ export class WordList {
     const key = (<u32>node << 8) | <u32>b;
     let h = (key * 0x9e3779b1) & this.mask;
     while (true) {
+      tick(1);
       const k = unchecked(this.keys[h]);
       if (k == key) return unchecked(this.vals[h]);
       if (k == 0) return -1;
@@ -169,6 +171,7 @@ export class WordList {
     let state = 0;
     let frontier = 0; // next offset that may start an occurrence
     for (let i = 0; i < len; i++) {
+      tick(1);
       let b = <i32>load<u8>(ptr + <usize>i);
       if (ci) b = foldByte(b);
       while (true) {
@@ -178,12 +181,14 @@ export class WordList {
           break;
         }
         if (state == 0) break;
+        tick(1);
         state = unchecked(this.fail[state]);
       }
       const end = i + 1;
       if (state != 0 && (!whole || !wordAt(ptr, len, end))) {
         let o = unchecked(this.terminal[state]) ? state : unchecked(this.dict[state]);
         while (o != 0) {
+          tick(1);
           const s = end - unchecked(this.depth[o]);
           if (s >= frontier && (!whole || !wordBefore(ptr, s))) this.candidate(s, end);
           o = unchecked(this.dict[o]);
@@ -205,6 +210,7 @@ export class WordList {
   /** Emits settled candidates that start before `limit`; returns the new frontier. */
   private flush(p: i32, limit: i32): i32 {
     while (p < limit) {
+      tick(1);
       const k = p % this.ringSize;
       if (unchecked(this.ringStart[k]) == p) {
         const e = unchecked(this.ringEnd[k]);

@@ -2,11 +2,17 @@
 // host-tests/pii-regex.test.ts drives directly, plus the SDK's ABI surface so the module links
 // in Envoy like every dist/*.wasm. Messages go to one UTF-8 output buffer; match offsets to
 // the Findings arrays (byte offsets), read in place through their pointers.
+// The scan's step counter (filters/lib/pii/work.ts) is on in this build: the linear-time tests
+// count steps (rx_work) instead of timing.
+// @ts-ignore: decorator
+@global const PII_COUNT_WORK = true;
+
 export * from "../../sdk/dispatcher";
 import { RootContext, HttpContext, registerRootContext } from "../../sdk";
 import { Findings, PiiType, subtypeName } from "../../lib/pii/findings";
 import { CustomPatternDetector, WordListDetector, compileCustomPattern } from "../../lib/pii/custom";
 import { ScanConfig, scanText } from "../../lib/pii/scan";
+import { resetWork, workCount } from "../../lib/pii/work";
 
 class PiiRegexRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext | null {
@@ -86,3 +92,7 @@ export function rx_scan(ptr: usize, len: usize): i32 {
   setOut(names);
   return found.count;
 }
+
+/** Steps counted since the last rx_work_reset (patterns' and word lists' matching included). */
+export function rx_work(): f64 { return <f64>workCount; }
+export function rx_work_reset(): void { resetWork(); }

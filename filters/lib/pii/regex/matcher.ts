@@ -18,6 +18,7 @@
 import { AssertKind } from "./ast";
 import { isWordByte } from "./charclass";
 import { Op, Program } from "./program";
+import { tick } from "../work";
 
 /**
  * The threads at one offset, in priority order: only instructions that can still act there (a
@@ -57,6 +58,7 @@ class ThreadList {
     this.n = k;
     this.firstMatch = -1;
     this.stamp++;
+    tick(k);
     for (let j = 0; j < k; j++) unchecked(this.mark[unchecked(this.pc[j])] = this.stamp);
   }
 
@@ -110,6 +112,7 @@ export class Regex {
     clist.reset();
     let i = 0;
     while (true) {
+      tick(1);
       // The first thread (in priority order) standing on Match sets its level's match; every
       // thread after it is lower priority in that level or belongs to a later level: dropped.
       const m = clist.firstMatch;
@@ -121,7 +124,7 @@ export class Regex {
       if (!prog.anchored || i == 0) {
         if (clist.n == 0) {
           // Nothing alive: jump to the next byte a match can begin with.
-          while (i < len && !unchecked(startByte[load<u8>(ptr + <usize>i)])) i++;
+          while (i < len && !unchecked(startByte[load<u8>(ptr + <usize>i)])) { tick(1); i++; }
           if (i >= len || (prog.anchored && i > 0)) break;
           clist.reset(); // a new offset: the marks left by the closure at the old one do not apply
         }
@@ -138,6 +141,7 @@ export class Regex {
       // Every listed thread accepts byte i (the closure checked), except a Match left behind a
       // new attempt, which the next offset's first step settles.
       nlist.reset();
+      tick(clist.n);
       for (let k = 0; k < clist.n; k++) {
         const pc = unchecked(clist.pc[k]);
         if (unchecked(prog.op[pc]) == Op.Match) continue;
@@ -184,6 +188,7 @@ export class Regex {
     let sp = 0;
     unchecked(stack[sp++] = pc0);
     while (sp > 0) {
+      tick(1);
       const pc = unchecked(stack[--sp]);
       if (unchecked(list.mark[pc]) == stamp) continue;
       unchecked(list.mark[pc] = stamp);
