@@ -43,6 +43,14 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
       const e = unchecked(ends[r]);
       const q = at(ptr, n, e);
       if (!isAlnum(q) && q != 0x2E && q != 0x3A) { i = e; continue; }
+      // Glued to a word byte other than a hex letter (digits inside tokens and identifiers):
+      // no start here or before it, so step would skip the rest of the word. Done in place.
+      const p = at(ptr, n, c - 1);
+      if (isWordByte(p) && !isHexLetter(p)) {
+        i = c + 1;
+        while (i < n && isWordByte(at(ptr, n, i))) { tick(1); i++; }
+        continue;
+      }
     }
     let s = c;
     while (s > i && c - s < 4 && isHexLetter(at(ptr, n, s - 1))) s--;
