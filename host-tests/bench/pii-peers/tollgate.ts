@@ -23,10 +23,11 @@ export function tollgate(): PiiPeer {
 /**
  * pii_scan on each text's UTF-8 bytes, copied into a fresh instance's memory once, untimed (a
  * filter's body is there already). The call returns the finding count; the findings stay in
- * wasm memory, where the filter acts on them.
+ * wasm memory, where the filter acts on them. `wasmPath`: another build of pii-redact (the
+ * bench's optional before/after row), dist/pii-redact.wasm by default.
  */
-export function tollgateWasmScan(texts: string[]): (k: number) => number {
-  const x = loadPiiExports();
+export function tollgateWasmScan(texts: string[], wasmPath?: string): (k: number) => number {
+  const x = loadPiiExports(wasmPath);
   const encoder = new TextEncoder();
   const inputs = texts.map((t) => {
     const bytes = encoder.encode(t);

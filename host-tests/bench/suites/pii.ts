@@ -44,10 +44,31 @@ export function piiAccuracy(): Promise<PiiAccuracy> {
 
 const SUMMARY = `scan throughput on ${TEXTS.map((t) => `${t.name} (${t.slices.length} slices, ${Math.round(t.bytes / 1024)} KB)`).join(" and ")}, one ~4 KB slice per call; tollgate = pii_scan on UTF-8 bytes in wasm memory (what the filter runs), tollgate-js = the same through the JS glue (string in, entities with UTF-16 offsets out); peer ratio = how many times faster Tollgate's scan is (target: the smallest >= 10x)`;
 
+/**
+ * PII_BENCH_BEFORE=<path of another pii-redact build> adds a `tollgate-before` row per text: the
+ * same wasm scan with that build, so a change to the scanner is measured before/after in the
+ * same rounds as everything else (its ratio = before / after).
+ */
+const BEFORE_WASM = process.env.PII_BENCH_BEFORE;
+
 function cases(): BenchCase[] {
   const out: BenchCase[] = [];
   for (const text of TEXTS) {
     const baseline = `${text.name}/tollgate`;
+    if (BEFORE_WASM) {
+      out.push({
+        kind: "js",
+        name: `${text.name}/tollgate-before`,
+        baseline,
+        bytes: Math.round(text.bytes / text.slices.length),
+        prepare: async () => {
+          const { slices } = text;
+          let i = 0;
+          const scan = tollgateWasmScan(slices, BEFORE_WASM);
+          return () => scan(i++ % slices.length);
+        },
+      });
+    }
     for (const name of CASE_NAMES) {
       out.push({
         kind: "js",
