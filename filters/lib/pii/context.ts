@@ -107,7 +107,7 @@ export class WordList {
 
   /** A word of the list at i, a word start whose first byte is b (a letter). */
   // @ts-ignore: decorator
-  @inline private wordAt(ptr: usize, len: i32, i: i32, b: u32): bool {
+  @inline wordAt(ptr: usize, len: i32, i: i32, b: u32): bool {
     const c = (b | 0x20) - 0x61;
     const pair = c * 27 + letterClass(i + 1 < len ? <u32>load<u8>(ptr + <usize>(i + 1)) : 0);
     if ((unchecked(this.pairs[pair >> 5]) & (1 << (pair & 31))) == 0) return false;
@@ -145,6 +145,40 @@ export class WordList {
   near(ptr: usize, len: i32, start: i32, end: i32, before: i32, after: i32): bool {
     return this.before(ptr, len, start, before) || this.after(ptr, len, end, after);
   }
+}
+
+/**
+ * Two context questions about the bytes before `start` in one walk over their word starts:
+ * bit 0 = a.before(start, wa), bit 1 = b.before(start, wbc) || c.before(start, wbc), wbc ≤ wa
+ * (a phone number's "phone" words and its "not a phone" words, asked of every candidate).
+ */
+export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i32, b: WordList, c: WordList, wbc: i32): i32 {
+  const from = max(0, start - wa);
+  const to = min(start, len);
+  if (from >= to || !wordStarts.covers(ptr, len)) {
+    return <i32>a.before(ptr, len, start, wa) | (<i32>(b.before(ptr, len, start, wbc) || c.before(ptr, len, start, wbc)) << 1);
+  }
+  const near = start - wbc;
+  const masks = wordStarts.masks;
+  let found = 0;
+  const last = (to - 1) >> 6;
+  for (let blk = from >> 6; blk <= last; blk++) {
+    tick(1);
+    const base = blk << 6;
+    let m = unchecked(masks[blk]);
+    if (base < from) m &= <u64>-1 << <u64>(from - base);
+    if (base + 64 > to) m &= (<u64>1 << <u64>(to - base)) - 1;
+    while (m != 0) {
+      tick(1);
+      const i = base + <i32>ctz(m);
+      const x = <u32>load<u8>(ptr + <usize>i);
+      if ((found & 1) == 0 && a.wordAt(ptr, len, i, x)) found |= 1;
+      if ((found & 2) == 0 && i >= near && (b.wordAt(ptr, len, i, x) || c.wordAt(ptr, len, i, x))) found |= 2;
+      if (found == 3) return 3;
+      m &= m - 1;
+    }
+  }
+  return found;
 }
 
 /** 0..25 for an ASCII letter (either case), 26 for any other byte. */

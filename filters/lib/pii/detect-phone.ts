@@ -10,7 +10,7 @@
 // (a street address: "704 1436 Redbud Dr") lower the score.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
-import { NOT_PII_WORDS, WordList } from "./context";
+import { beforeBoth, NOT_PII_WORDS, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 import { DigitRuns } from "./digit-runs";
 import { tick } from "./work";
@@ -287,8 +287,9 @@ function phoneScore(ptr: usize, n: i32, s: i32, e: i32, ext: i32): i32 {
   }
 
   const after = PHONE_AFTER_WORDS.after(ptr, n, e, 10);
-  if (PHONE_WORDS.before(ptr, n, s, 32) || after) score += 30;
-  if (NOT_PII_WORDS.before(ptr, n, s, 24) || NOT_PHONE_WORDS.before(ptr, n, s, 24)) score -= 40;
+  const before = beforeBoth(ptr, n, s, PHONE_WORDS, 32, NOT_PII_WORDS, NOT_PHONE_WORDS, 24);
+  if ((before & 1) != 0 || after) score += 30;
+  if ((before & 2) != 0) score -= 40;
   const p = at(ptr, n, s - 1);
   if (p == 0x23 || p == 0x24 || p == 0x2F) score -= 40;
   // "704 1436 Redbud Dr": a number followed by a capitalised word is a street address.
