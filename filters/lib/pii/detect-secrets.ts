@@ -23,6 +23,7 @@ import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
 import { nextCandidate, resetSkip } from "./secrets-skip";
+import { wordEnd } from "./simd-bytes";
 import { tick } from "./work";
 
 /** A token-shaped secret starting at i (no context needed); its end, or -1. */
@@ -213,8 +214,7 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
     }
     // The word part at i, and the classes of the two bytes after it (loads clamped to the text:
     // a clamped byte only lets a position through).
-    let w = i + 1;
-    while (w < end && (cls(byteAt(ptr, w)) & WORD) != 0) { tick(1); w++; }
+    const w = wordEnd(ptr, i + 1, end);
     const a = w < end ? cls(byteAt(ptr, w)) : 0;
     const a2 = cls(byteAt(ptr, min<i32>(w + 1, end - 1)));
     const n = w - i;

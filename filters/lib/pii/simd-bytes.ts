@@ -3,6 +3,7 @@
 // four v128 loads per 64 bytes, and then touch only the positions the masks select. Callers
 // never read past their text: its last < 64 bytes go through the zeroed TAIL block (a 0 byte is
 // none of the kinds asked for here).
+import { tick } from "./work";
 
 /** 64 bytes of scratch for a text's last partial block (static memory: no GC reference). */
 export const TAIL: usize = memory.data(64, 16);
@@ -50,4 +51,29 @@ export const TAIL: usize = memory.data(64, 16);
     i8x16.lt_u(i8x16.sub(v128.or(v128.load(p), c), l), s), i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 16), c), l), s),
     i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 32), c), l), s), i8x16.lt_u(i8x16.sub(v128.or(v128.load(p, 48), c), l), s),
   );
+}
+
+/**
+ * The first index at or after i whose byte is not an ASCII letter, digit or '_' (a word byte),
+ * or end: 16 bytes a compare while they fit in [i, end), then byte by byte.
+ */
+// @ts-ignore: decorator
+@inline export function wordEnd(ptr: usize, i: i32, end: i32): i32 {
+  while (i + 16 <= end) {
+    tick(1);
+    const v = v128.load(ptr + <usize>i);
+    const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
+    const alpha = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(26));
+    const word = v128.or(v128.or(digit, alpha), i8x16.eq(v, i8x16.splat(0x5F)));
+    const stop = ~i8x16.bitmask(word) & 0xFFFF;
+    if (stop != 0) return i + <i32>ctz(stop);
+    i += 16;
+  }
+  while (i < end) {
+    tick(1);
+    const b = <u32>load<u8>(ptr + <usize>i);
+    if (!(b - 0x30 < 10 || (b | 0x20) - 0x61 < 26 || b == 0x5F)) break;
+    i++;
+  }
+  return i;
 }
