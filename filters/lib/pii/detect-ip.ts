@@ -6,6 +6,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
+import { wordEnd } from "./simd-bytes";
 import { NOT_PII_WORDS } from "./context";
 import { tick } from "./work";
 
@@ -47,8 +48,7 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
       // no start here or before it, so step would skip the rest of the word. Done in place.
       const p = at(ptr, n, c - 1);
       if (isWordByte(p) && !isHexLetter(p)) {
-        i = c + 1;
-        while (i < n && isWordByte(at(ptr, n, i))) { tick(1); i++; }
+        i = wordEnd(ptr, c + 1, n);
         continue;
       }
     }
@@ -79,9 +79,7 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
   if (!startsWord(ptr, n, i)) {
     // Inside a word: no byte of it starts a word.
     if (isWordByte(b) && isWordByte(p)) {
-      i++;
-      while (i < n && isWordByte(at(ptr, n, i))) { tick(1); i++; }
-      return i;
+      return wordEnd(ptr, i + 1, n);
     }
     return i + 1;
   }
