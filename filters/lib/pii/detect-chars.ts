@@ -42,8 +42,23 @@ const LOW7: u64 = 0x7F7F7F7F7F7F7F7F;
   return (t + LO * (0x80 - lo)) & ~(t + LO * (0x7F - hi)) & ~x & HI;
 }
 
-/** First index ≥ i of byte c in [0, n), or n. */
+/** First index ≥ i of byte c in [0, n), or n. 64, then 16 bytes a step with SIMD compares. */
 export function findByte(ptr: usize, n: i32, i: i32, c: u32): i32 {
+  const k = i8x16.splat(<u8>c);
+  while (i + 64 <= n) {
+    tick(1);
+    const p = ptr + <usize>i;
+    const any = v128.or(v128.or(i8x16.eq(v128.load(p), k), i8x16.eq(v128.load(p, 16), k)),
+      v128.or(i8x16.eq(v128.load(p, 32), k), i8x16.eq(v128.load(p, 48), k)));
+    if (v128.any_true(any)) break;
+    i += 64;
+  }
+  while (i + 16 <= n) {
+    tick(1);
+    const m = i8x16.bitmask(i8x16.eq(v128.load(ptr + <usize>i), k));
+    if (m != 0) return i + <i32>ctz(m);
+    i += 16;
+  }
   while (i + 8 <= n) {
     tick(1);
     const m = eqMask(load<u64>(ptr + <usize>i), <u64>c);

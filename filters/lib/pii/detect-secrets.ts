@@ -287,9 +287,7 @@ function wordStartAt(ptr: usize, i: i32, end: i32, out: Findings, generic: bool,
     return i;
   }
   if ((c & WORD) == 0) return i + 1;
-  i++;
-  while (i < end && (cls(byteAt(ptr, i)) & WORD) != 0) { tick(1); i++; }
-  return i + 1;
+  return wordEnd(ptr, i + 1, end) + 1;
 }
 
 /** Name [i, ne) assigned the value at v: a secret (token formats first, then keyword-gated, then generic). */
