@@ -6,7 +6,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
-import { wordEnd } from "./simd-bytes";
+import { alnumEnd, wordEnd } from "./simd-bytes";
 import { NOT_PII_WORDS } from "./context";
 import { tick } from "./work";
 
@@ -112,9 +112,7 @@ function step(ptr: usize, n: i32, i: i32, out: Findings): i32 {
 
 /** After a failed start at i: skip the rest of this token, nothing inside it starts an address. */
 function skipToken(ptr: usize, n: i32, i: i32): i32 {
-  i++;
-  while (i < n && isAlnum(at(ptr, n, i))) { tick(1); i++; }
-  return i;
+  return alnumEnd(ptr, i + 1, n);
 }
 
 function score(ptr: usize, n: i32, s: i32): i32 {

@@ -23,7 +23,7 @@ import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
 import { nextCandidate, resetSkip } from "./secrets-skip";
-import { wordEnd } from "./simd-bytes";
+import { nameEnd, wordEnd } from "./simd-bytes";
 import { tick } from "./work";
 
 /** A token-shaped secret starting at i (no context needed); its end, or -1. */
@@ -252,7 +252,7 @@ function wordStart(ptr: usize, i: i32, end: i32, out: Findings, generic: bool, w
     if (i >= runEnd) {
       // A new run: its word part, then the dotted/dashed rest.
       let j = w;
-      if ((a & (C_DASH | C_DOT)) != 0) while (j < end && (cls(byteAt(ptr, j)) & NAME) != 0) { tick(1); j++; }
+      if ((a & (C_DASH | C_DOT)) != 0) j = nameEnd(ptr, j, end);
       runEnd = j;
       runValue = operatorMayFollow(ptr, j, end) ? valueAfterNameEnd(ptr, j, end) : -1;
       if (runValue >= 0 && !generic && !valueMayMatch(ptr, runValue, end)) runValue = -1;

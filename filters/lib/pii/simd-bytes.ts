@@ -54,26 +54,48 @@ export const TAIL: usize = memory.data(64, 16);
 }
 
 /**
- * The first index at or after i whose byte is not an ASCII letter, digit or '_' (a word byte),
- * or end: 16 bytes a compare while they fit in [i, end), then byte by byte.
+ * The first index at or after i whose byte is not an ASCII letter or digit, nor one of the
+ * (compile-time) extra bytes x1, x2, x3 (0: none), or end: 16 bytes a compare while they fit in
+ * [i, end), then byte by byte.
  */
 // @ts-ignore: decorator
-@inline export function wordEnd(ptr: usize, i: i32, end: i32): i32 {
+@inline function runEnd(ptr: usize, i: i32, end: i32, x1: u8, x2: u8, x3: u8): i32 {
   while (i + 16 <= end) {
     tick(1);
     const v = v128.load(ptr + <usize>i);
     const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
     const alpha = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(26));
-    const word = v128.or(v128.or(digit, alpha), i8x16.eq(v, i8x16.splat(0x5F)));
-    const stop = ~i8x16.bitmask(word) & 0xFFFF;
+    let keep = v128.or(digit, alpha);
+    if (x1 != 0) keep = v128.or(keep, i8x16.eq(v, i8x16.splat(x1)));
+    if (x2 != 0) keep = v128.or(keep, i8x16.eq(v, i8x16.splat(x2)));
+    if (x3 != 0) keep = v128.or(keep, i8x16.eq(v, i8x16.splat(x3)));
+    const stop = ~i8x16.bitmask(keep) & 0xFFFF;
     if (stop != 0) return i + <i32>ctz(stop);
     i += 16;
   }
   while (i < end) {
     tick(1);
     const b = <u32>load<u8>(ptr + <usize>i);
-    if (!(b - 0x30 < 10 || (b | 0x20) - 0x61 < 26 || b == 0x5F)) break;
+    if (!(b - 0x30 < 10 || (b | 0x20) - 0x61 < 26 || (x1 != 0 && b == x1) || (x2 != 0 && b == x2) || (x3 != 0 && b == x3))) break;
     i++;
   }
   return i;
+}
+
+/** End of the run of word bytes (ASCII letters, digits, '_') from i: see runEnd. */
+// @ts-ignore: decorator
+@inline export function wordEnd(ptr: usize, i: i32, end: i32): i32 {
+  return runEnd(ptr, i, end, 0x5F, 0, 0);
+}
+
+/** End of the run of ASCII letters and digits from i. */
+// @ts-ignore: decorator
+@inline export function alnumEnd(ptr: usize, i: i32, end: i32): i32 {
+  return runEnd(ptr, i, end, 0, 0, 0);
+}
+
+/** End of the run of name bytes (word bytes, '-' and '.': "db.user-password") from i. */
+// @ts-ignore: decorator
+@inline export function nameEnd(ptr: usize, i: i32, end: i32): i32 {
+  return runEnd(ptr, i, end, 0x5F, 0x2D, 0x2E);
 }
