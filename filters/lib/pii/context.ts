@@ -9,9 +9,13 @@ import { wordStarts } from "./word-starts";
  * Space-separated lower-case words. A word matches at a word start, as a prefix ("phone" also
  * matches "phones", "telephone" does not); a trailing `$` asks for the whole word ("tel$" must
  * not match "tell"). Multi-word entries use `_` for one space ("social_security").
+ * Words are kept as UTF-8 (the text is scanned as UTF-8 bytes), so "móvil" is m C3 B3 v i l.
+ * Case folds ASCII letters and the two-byte Latin-1 letters (C3 80..9E ↔ C3 A0..BE, × ÷
+ * excepted: "MÓVIL", "Téléphone"); other scripts match as written. A word must start with an
+ * ASCII letter (the lookup indexes words by it).
  */
 export class WordList {
-  bytes: StaticArray<u8>;
+  bytes: StaticArray<u8> = new StaticArray<u8>(0);
   starts: StaticArray<i32>;
   whole: StaticArray<bool>;
   count: i32;
@@ -29,20 +33,23 @@ export class WordList {
     this.count = parts.length;
     this.starts = new StaticArray<i32>(parts.length + 1);
     this.whole = new StaticArray<bool>(parts.length);
+    // UTF-8, not UTF-16 code units: a code unit cut to a byte (é → E9) never equals text bytes.
+    const encoded = new Array<Uint8Array>(parts.length);
     let total = 0;
-    for (let i = 0; i < parts.length; i++) total += parts[i].length;
-    this.bytes = new StaticArray<u8>(total);
-    let k = 0;
     for (let i = 0; i < parts.length; i++) {
       let w = parts[i];
       const whole = w.endsWith("$");
       if (whole) w = w.substring(0, w.length - 1);
       this.whole[i] = whole;
+      encoded[i] = Uint8Array.wrap(String.UTF8.encode(w.replaceAll("_", " ")));
+      total += encoded[i].length;
+    }
+    this.bytes = new StaticArray<u8>(total);
+    let k = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const w = encoded[i];
       this.starts[i] = k;
-      for (let j = 0; j < w.length; j++) {
-        const c = w.charCodeAt(j);
-        this.bytes[k++] = <u8>(c == 0x5F ? 0x20 : c);
-      }
+      for (let j = 0; j < w.length; j++) this.bytes[k++] = w[j];
     }
     this.starts[parts.length] = k;
     // Only words starting with a letter can match (matches begin at a letter).
@@ -122,7 +129,9 @@ export class WordList {
       let ok = true;
       for (let j = 1; j < n; j++) {
         tick(1);
-        if (lower(<u32>load<u8>(ptr + <usize>(i + j))) != <u32>unchecked(this.bytes[s + j])) { ok = false; break; }
+        const want = <u32>unchecked(this.bytes[s + j]);
+        const got = <u32>load<u8>(ptr + <usize>(i + j));
+        if (lower(got) != want && !latin1Upper(got, want, unchecked(this.bytes[s + j - 1]))) { ok = false; break; }
       }
       if (!ok) continue;
       if (unchecked(this.whole[w]) && i + n < len && isAlpha(<u32>load<u8>(ptr + <usize>(i + n)))) continue;
@@ -179,6 +188,16 @@ export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i3
     }
   }
   return found;
+}
+
+/**
+ * Text byte `got` is the upper-case form of the word's byte `want`, a second byte after C3 of a
+ * lower-case Latin-1 letter (à..þ = C3 A0..BE, upper case 0x20 below; ÷ = C3 B7 is no letter).
+ * Only reached on a mismatch, so ASCII words cost nothing more.
+ */
+// @ts-ignore: decorator
+@inline function latin1Upper(got: u32, want: u32, prev: u8): bool {
+  return prev == 0xC3 && want - 0xA0 < 0x1F && want != 0xB7 && got == want - 0x20;
 }
 
 /** 0..25 for an ASCII letter (either case), 26 for any other byte. */
