@@ -4,7 +4,6 @@
 // info through properties, and the other Tollgate filters' filter state (tollgate.*).
 import { ByteBuffer, parseI64, parsedI64, NUM_OK } from "../lib/bytes";
 import { HmacSha256, Sha256 } from "../lib/crypto";
-import { JsonKind, JsonValue, parseJsonAt } from "../lib/json";
 import { JsonWriter } from "../lib/json-scan";
 import { Recognition, recognisePath } from "../lib/providers/recognise";
 import { Operation, Provider } from "../lib/providers/types";
@@ -12,6 +11,7 @@ import { HostBytes, MapType, PairsView, PropertyPath, getCurrentTimeNanoseconds,
 import { Chain } from "./chain";
 import { AuditConfig } from "./config";
 import { StreamFacts } from "./facts";
+import { MemberIter, StateInt, StateReader, StateVal } from "./state-json";
 import { decideOutcome, OutcomeFacts, outcomeName } from "./outcome";
 import { PolicyCache } from "./policy";
 import { readSourceValue } from "./sources";
@@ -59,6 +59,16 @@ export class RecordBuilder {
   private digest: StaticArray<u8> = new StaticArray<u8>(32);
   private sha: Sha256 = new Sha256();
   private hmac: HmacSha256 | null;
+  // The other filters' state, read in place (state-json.ts): documents, members, iterators.
+  private st: StateReader = new StateReader();
+  private budgetDoc: StateVal = new StateVal();
+  private piiDoc: StateVal = new StateVal();
+  private doc: StateVal = new StateVal();
+  private m1: StateVal = new StateVal();
+  private m2: StateVal = new StateVal();
+  private num: StateInt = new StateInt();
+  private dirs: MemberIter = new MemberIter();
+  private acts: MemberIter = new MemberIter();
 
   constructor(private config: AuditConfig) {
     // The hash member adds 75 bytes: ,"hash":"<64 hex>"
@@ -98,11 +108,15 @@ export class RecordBuilder {
 
     // Filter state of the other filters, and Envoy's view of how the stream ended.
     const provider = getPropertyAt(P_PROVIDER);
-    const budget = propertyJson(P_BUDGET);
-    const pii = propertyJson(P_PII);
+    const budgetBytes = getPropertyAt(P_BUDGET);
+    const budget = this.stateDoc(budgetBytes, this.budgetDoc);
+    const piiBytes = getPropertyAt(P_PII);
+    const pii = this.stateDoc(piiBytes, this.piiDoc);
+    const st = this.st;
     const f = new OutcomeFacts();
-    f.piiBlocked = pii !== null && stringOf(pii.get("blocked")) !== null;
-    f.budgetRejected = budget !== null && budget.getString("decision") == "rejected";
+    f.piiBlocked = st.member(pii, "blocked", this.m1).isString;
+    const decision = st.member(budget, "decision", this.m1);
+    f.budgetRejected = decision.isString && st.equals(decision, "rejected");
     const code = propertyU64(P_CODE);
     f.status = code > 0 && code < 1000 ? <i32>code : -1;
     f.responseEnded = s.responseEnded;
@@ -119,7 +133,7 @@ export class RecordBuilder {
     // A filter of this deployment (its policy entry is in shared data) that always publishes for
     // a recognised LLM call but published nothing: its VM trapped and fail_open let the call by.
     const meterSilent = provider === null && policy.has("token-meter");
-    const piiSilent = pii === null && policy.has("pii-redact");
+    const piiSilent = !pii.present && policy.has("pii-redact");
     f.filterSilent = (meterSilent || piiSilent) && this.recognised(h, method, path, authority);
     this.outcome = decideOutcome(f);
 
@@ -149,22 +163,30 @@ export class RecordBuilder {
     // the others are not read (six hostcalls saved on traffic that is not an LLM call).
     const metered = provider !== null;
     this.hostValue("operation", metered ? getPropertyAt(P_OPERATION) : null, MAX_WORD);
-    const model = metered ? propertyJson(P_MODEL) : null;
+    const modelBytes = metered ? getPropertyAt(P_MODEL) : null;
+    const model = this.stateDoc(modelBytes, this.doc);
     w.key("model").beginObject();
-    this.jsonString("requested", model !== null ? model.get("requested") : null, MAX_NAME);
-    this.jsonString("served", model !== null ? model.get("served") : null, MAX_NAME);
+    this.jsonString("requested", st.member(model, "requested", this.m1), MAX_NAME);
+    this.jsonString("served", st.member(model, "served", this.m1), MAX_NAME);
     w.endObject();
+    free(modelBytes);
     this.streamFlag(metered);
     w.key("status");
     if (f.status > 0) w.int(f.status);
     else w.null();
     w.key("outcome").string(outcomeName(this.outcome));
 
-    this.tokens(metered ? propertyJson(P_USAGE) : null);
-    this.requestTokens(metered ? propertyJson(P_REQUEST_TOKENS) : null);
+    const usageBytes = metered ? getPropertyAt(P_USAGE) : null;
+    this.tokens(this.stateDoc(usageBytes, this.doc));
+    free(usageBytes);
+    const requestBytes = metered ? getPropertyAt(P_REQUEST_TOKENS) : null;
+    this.requestTokens(this.stateDoc(requestBytes, this.doc));
+    free(requestBytes);
     this.cost(metered);
     this.budget(budget);
+    free(budgetBytes);
     this.pii(pii);
+    free(piiBytes);
 
     w.key("timing").beginObject();
     w.key("start").int(<i64>(start / 1_000_000));
@@ -258,27 +280,28 @@ export class RecordBuilder {
     else this.w.string(v);
   }
 
-  private jsonString(key: string, v: JsonValue | null, max: usize): void {
+  /** A filter-state document (null bytes: absent); an invalid one reads as absent. */
+  private stateDoc(b: HostBytes | null, out: StateVal): StateVal {
+    if (b === null) return out.clear();
+    this.st.load(b.ptr, b.len, out);
+    return out;
+  }
+
+  /** A string member, sanitised and bounded; null when absent or not a string. */
+  private jsonString(key: string, v: StateVal, max: usize): void {
     this.w.key(key);
-    const s = stringOf(v);
-    if (s === null) {
+    if (!v.isString) {
       this.w.null();
       return;
     }
-    const b = String.UTF8.encode(s);
-    this.sanitized(changetype<usize>(b), <usize>b.byteLength, max);
+    this.sanitized(this.st.textPtr(v), this.st.textLen(v), max);
   }
 
-  private jsonInt(key: string, v: JsonValue | null): void {
+  private jsonInt(key: string, v: StateVal): void {
     this.w.key(key);
-    if (v !== null && v.isInteger) {
-      const n = v.asI64();
-      if (n >= -MAX_SAFE && n <= MAX_SAFE) {
-        this.w.int(n);
-        return;
-      }
-    }
-    this.w.null();
+    const n = this.num.read(v);
+    if (n.ok) this.w.int(n.value);
+    else this.w.null();
   }
 
   /** "sha256:<32 hex>" or "hmac-sha256:<32 hex>" (first 16 bytes); the key itself never. */
@@ -320,40 +343,44 @@ export class RecordBuilder {
     else this.w.null();
   }
 
-  private tokens(u: JsonValue | null): void {
+  private tokens(u: StateVal): void {
     const w = this.w;
+    const st = this.st;
     w.key("tokens");
-    if (u === null || u.kind != JsonKind.Object) {
+    if (!u.isObject) {
       w.null();
       return;
     }
+    const m = this.m1;
     w.beginObject();
-    this.jsonInt("input", u.get("input"));
-    this.jsonInt("output", u.get("output"));
-    this.jsonInt("cached_input", u.get("cached_input"));
-    this.jsonInt("cache_write", u.get("cache_write"));
-    this.jsonInt("reasoning", u.get("reasoning"));
-    this.jsonInt("total", u.get("total"));
-    const src = u.get("source");
+    this.jsonInt("input", st.member(u, "input", m));
+    this.jsonInt("output", st.member(u, "output", m));
+    this.jsonInt("cached_input", st.member(u, "cached_input", m));
+    this.jsonInt("cache_write", st.member(u, "cache_write", m));
+    this.jsonInt("reasoning", st.member(u, "reasoning", m));
+    this.jsonInt("total", st.member(u, "total", m));
+    const src = st.member(u, "source", this.m2);
     w.key("source").beginObject();
-    this.jsonString("input", src !== null ? src.get("input") : null, MAX_WORD);
-    this.jsonString("output", src !== null ? src.get("output") : null, MAX_WORD);
+    this.jsonString("input", st.member(src, "input", m), MAX_WORD);
+    this.jsonString("output", st.member(src, "output", m), MAX_WORD);
     w.endObject();
     w.endObject();
   }
 
-  private requestTokens(t: JsonValue | null): void {
+  private requestTokens(t: StateVal): void {
     const w = this.w;
+    const st = this.st;
     w.key("request_tokens");
-    if (t === null || t.kind != JsonKind.Object) {
+    if (!t.isObject) {
       w.null();
       return;
     }
+    const m = this.m1;
     w.beginObject();
-    this.jsonInt("prompt", t.get("prompt"));
-    this.jsonString("source", t.get("source"), MAX_WORD);
-    this.jsonInt("output_cap", t.get("output_cap"));
-    this.jsonInt("n", t.get("n"));
+    this.jsonInt("prompt", st.member(t, "prompt", m));
+    this.jsonString("source", st.member(t, "source", m), MAX_WORD);
+    this.jsonInt("output_cap", st.member(t, "output_cap", m));
+    this.jsonInt("n", st.member(t, "n", m));
     w.endObject();
   }
 
@@ -373,59 +400,65 @@ export class RecordBuilder {
   }
 
   /** The deciding rule's figures; never the budget key (it may be an identity). */
-  private budget(b: JsonValue | null): void {
+  private budget(b: StateVal): void {
     const w = this.w;
+    const st = this.st;
     w.key("budget");
-    if (b === null || b.kind != JsonKind.Object) {
+    if (!b.isObject) {
       w.null();
       return;
     }
+    const m = this.m1;
     w.beginObject();
-    this.jsonString("decision", b.get("decision"), MAX_WORD);
-    this.jsonString("rule", b.get("rule"), MAX_NAME);
-    this.jsonString("unit", b.get("unit"), MAX_WORD);
-    this.jsonInt("limit", b.get("limit"));
-    this.jsonInt("reserved", b.get("reserved"));
-    this.jsonInt("settled", b.get("settled"));
-    this.jsonInt("remaining", b.get("remaining"));
-    this.jsonString("degraded", b.get("degraded"), MAX_WORD);
+    this.jsonString("decision", st.member(b, "decision", m), MAX_WORD);
+    this.jsonString("rule", st.member(b, "rule", m), MAX_NAME);
+    this.jsonString("unit", st.member(b, "unit", m), MAX_WORD);
+    this.jsonInt("limit", st.member(b, "limit", m));
+    this.jsonInt("reserved", st.member(b, "reserved", m));
+    this.jsonInt("settled", st.member(b, "settled", m));
+    this.jsonInt("remaining", st.member(b, "remaining", m));
+    this.jsonString("degraded", st.member(b, "degraded", m), MAX_WORD);
     w.endObject();
   }
 
   /** Types, actions and counts per direction (pii-redact publishes no values, and none are read). */
-  private pii(p: JsonValue | null): void {
+  private pii(p: StateVal): void {
     const w = this.w;
+    const st = this.st;
     w.key("pii");
-    if (p === null || p.kind != JsonKind.Object) {
+    if (!p.isObject) {
       w.null();
       return;
     }
     w.beginObject();
     w.key("findings").beginArray();
+    const dir = this.m2;
+    const dirs = this.dirs;
+    const acts = this.acts;
     for (let d = 0; d < 2; d++) {
-      const dir = p.get(d == 0 ? "request" : "response");
-      if (dir === null || dir.kind != JsonKind.Object) continue;
-      for (let i = 0; i < dir.length; i++) {
-        const actions = dir.valueAt(i);
-        if (actions === null || actions.kind != JsonKind.Object) continue;
-        const type = String.UTF8.encode(dir.keyAt(i));
-        for (let j = 0; j < actions.length; j++) {
-          const count = actions.valueAt(j);
+      st.member(p, d == 0 ? "request" : "response", dir);
+      if (!dir.isObject) continue;
+      dirs.begin(dir);
+      while (dirs.next()) {
+        const actions = dirs.value;
+        if (!actions.isObject) continue;
+        const type = dirs.key;
+        acts.begin(actions);
+        while (acts.next()) {
           w.beginObject();
           w.key("direction").string(d == 0 ? "request" : "response");
           w.key("type");
-          this.sanitized(changetype<usize>(type), <usize>type.byteLength, MAX_WORD);
-          const action = String.UTF8.encode(actions.keyAt(j));
+          this.sanitized(st.textPtr(type), st.textLen(type), MAX_WORD);
           w.key("action");
-          this.sanitized(changetype<usize>(action), <usize>action.byteLength, MAX_WORD);
-          this.jsonInt("count", count);
+          this.sanitized(st.textPtr(acts.key), st.textLen(acts.key), MAX_WORD);
+          this.jsonInt("count", acts.value);
           w.endObject();
         }
       }
     }
     w.endArray();
-    this.jsonInt("restored", p.get("restored"));
-    this.jsonString("blocked", p.get("blocked"), MAX_WORD);
+    this.jsonInt("restored", st.member(p, "restored", this.m1));
+    this.jsonString("blocked", st.member(p, "blocked", this.m1), MAX_WORD);
     w.endObject();
   }
 }
@@ -434,23 +467,10 @@ function free(b: HostBytes | null): void {
   if (b !== null) b.free();
 }
 
-function stringOf(v: JsonValue | null): string | null {
-  return v !== null && v.kind == JsonKind.String ? v.str : null;
-}
-
 function propertyU64(path: PropertyPath): u64 {
   const b = getPropertyAt(path);
   if (b === null) return 0;
   const v: u64 = b.len == 8 ? load<u64>(b.ptr) : 0;
   b.free();
   return v;
-}
-
-/** A filter-state JSON document; null when absent or unreadable (never traps). */
-function propertyJson(path: PropertyPath): JsonValue | null {
-  const b = getPropertyAt(path);
-  if (b === null) return null;
-  const r = parseJsonAt(b.ptr, b.len, 8);
-  b.free();
-  return r.ok ? r.value : null;
 }

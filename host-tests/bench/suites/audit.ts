@@ -34,6 +34,14 @@ function inOneVm(...filters: ReturnType<typeof wasmFilter>[]) {
 const base = () => [wasmFilter("token-meter", "token-meter.wasm", "token-meter", METER), wasmFilter("budget", "budget.wasm", "budget", BUDGET)];
 const audit = (config: object) => wasmFilter("audit", "audit.wasm", "audit", config);
 
+/**
+ * AUDIT_BENCH_BEFORE=<path of another audit build> adds a `chain+audit-before` chain: the plain
+ * sha256 configuration with that build, in the same rounds, so a change to the record is measured
+ * before/after (compare its ratio with chain+audit's).
+ */
+const BEFORE_WASM = process.env.AUDIT_BENCH_BEFORE;
+const before = () => (BEFORE_WASM ? { "chain+audit-before": inOneVm(...base(), { ...audit(AUDIT), code: BEFORE_WASM }) } : {});
+
 export const suite = defineSuite({
   name: "audit",
   description: "token-meter + budget + audit (one record per request: sha256 chain, hmac-sha256 chain, sha256 body digests, redacted content capture) vs token-meter + budget, per request",
@@ -41,6 +49,7 @@ export const suite = defineSuite({
     baseline: "chain",
     chains: {
       chain: inOneVm(...base()),
+      ...before(),
       "chain+audit": inOneVm(...base(), audit(AUDIT)),
       "chain+audit-hmac": inOneVm(...base(), audit(AUDIT_HMAC)),
       "chain+audit-digests": inOneVm(...base(), audit(AUDIT_DIGESTS)),
