@@ -6,9 +6,10 @@
 // doubled. All channels together hold at most `rawCap` bytes of raw text; redaction happens
 // once, at the end (capture.ts), over what was kept.
 import { ByteBuffer, eqAscii } from "../lib/bytes";
-import { EventStreamFramer, JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
 import { decodePart } from "../lib/pii/json-rewrite";
 import { findTextParts, PART_CONTINUES, TextParts } from "../lib/pii/text-parts";
+import { StreamUnits } from "../lib/providers/stream-units";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { utf8Prefix } from "./capture-redact";
 
@@ -33,67 +34,25 @@ export class ReplyCapture {
   badUnits: i32 = 0;
   /** Text was dropped: the raw bound, or more channels than kept. */
   dropped: bool = false;
-  private sse: SseFramer | null = null;
-  private nd: NdjsonFramer | null = null;
-  private ja: JsonArrayFramer | null = null;
-  private es: EventStreamFramer | null = null;
+  private units: StreamUnits;
   private parts: TextParts = new TextParts();
   private scratch: ByteBuffer = new ByteBuffer(MAX_EVENT, 1024);
   private used: usize = 0;
 
   constructor(private provider: Provider, private operation: Operation, framing: BodyFraming, private rawCap: usize) {
-    if (framing == BodyFraming.Sse) this.sse = new SseFramer(MAX_EVENT);
-    else if (framing == BodyFraming.JsonArray) this.ja = new JsonArrayFramer(MAX_EVENT);
-    else if (framing == BodyFraming.EventStream) this.es = new EventStreamFramer(MAX_EVENT);
-    else this.nd = new NdjsonFramer(MAX_EVENT);
+    this.units = new StreamUnits(framing, MAX_EVENT);
   }
 
   push(ptr: usize, len: usize, end: bool): void {
-    const sse = this.sse;
-    if (sse !== null) {
-      if (len > 0) sse.push(ptr, len);
-      if (end) sse.finish();
-      for (;;) {
-        const r = sse.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        this.unit(sse.dataPtr, sse.dataLenOut);
-      }
-      return;
-    }
-    const es = this.es;
-    if (es !== null) {
-      if (len > 0) es.push(ptr, len);
-      if (end) es.finish();
-      for (;;) {
-        const r = es.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        // Exceptions and other non-event frames carry no model text.
-        if (eqAscii(es.messageTypePtr, es.messageTypeLen, "event")) this.unit(es.payloadPtr, es.payloadLen);
-      }
-      return;
-    }
-    const ja = this.ja;
-    if (ja !== null) {
-      if (len > 0) ja.push(ptr, len);
-      if (end) ja.finish();
-      for (;;) {
-        const r = ja.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        this.unit(ja.elementPtr, ja.elementLen);
-      }
-      return;
-    }
-    const nd = this.nd!;
-    if (len > 0) nd.push(ptr, len);
-    if (end) nd.finish();
+    const units = this.units;
+    units.push(ptr, len);
+    if (end) units.finish();
     for (;;) {
-      const r = nd.next();
+      const r = units.next();
       if (r == FRAME_NEED_MORE || r == FRAME_END) break;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
-      this.unit(nd.linePtr, nd.lineLen);
+      // Exceptions and other non-event frames carry no model text.
+      if (units.isEvent) this.unit(units.dataPtr, units.dataLen);
     }
   }
 

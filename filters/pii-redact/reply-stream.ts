@@ -8,7 +8,7 @@
 // content_block_stop, message_delta/stop, finishReason, response.*.done/completed, done:true,
 // [DONE]) — so every event stays well-formed in the provider's own format.
 import { ByteBuffer, indexOfAscii } from "../lib/bytes";
-import { EventStreamFramer, JsonArrayFramer, NdjsonFramer, SseFramer, FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
+import { FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
 import { eqAscii } from "../lib/bytes";
 import { writeFrameBytes } from "../lib/providers/cutoff-bedrock";
 import { Findings } from "../lib/pii/findings";
@@ -17,6 +17,7 @@ import { Restorer } from "../lib/pii/restore";
 import { ScanConfig, scanText } from "../lib/pii/scan";
 import { StreamRedactor } from "../lib/pii/stream-redact";
 import { findTextParts, PART_CONTINUES, TextParts } from "../lib/pii/text-parts";
+import { StreamUnits } from "../lib/providers/stream-units";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { PiiPolicy } from "./policy";
 
@@ -40,16 +41,13 @@ const TERMINAL_MARKERS: string[] = [
 ];
 
 export class ReplyStream {
-  private sse: SseFramer | null = null;
-  private nd: NdjsonFramer | null = null;
-  /** Gemini's streamGenerateContent without alt=sse: one JSON array, an element per chunk. */
-  private ja: JsonArrayFramer | null = null;
+  // Gemini's JSON array (without alt=sse) is re-emitted element by element; Bedrock's AWS
+  // event-stream frames (CRCs) are re-encoded when their JSON changes, else passed on as they came.
+  private units: StreamUnits;
+  private sse: bool;
+  private ja: bool;
+  private es: bool;
   private elements: i32 = 0;
-  /** Bedrock's AWS event-stream: binary frames with CRCs, re-encoded when their JSON changes. */
-  private es: EventStreamFramer | null = null;
-  /** The current unit as it arrived (event-stream: the whole frame), for passing it on unchanged. */
-  private rawPtr: usize = 0;
-  private rawLen: usize = 0;
   private channels: Channel[] = [];
   private parts: TextParts = new TextParts();
   private flushParts: TextParts = new TextParts();
@@ -68,10 +66,10 @@ export class ReplyStream {
     private provider: Provider, private operation: Operation, framing: BodyFraming,
     private scan: ScanConfig, private policy: PiiPolicy, private bound: usize, maxEventBytes: usize,
   ) {
-    if (framing == BodyFraming.Sse) this.sse = new SseFramer(maxEventBytes);
-    else if (framing == BodyFraming.JsonArray) this.ja = new JsonArrayFramer(maxEventBytes);
-    else if (framing == BodyFraming.EventStream) this.es = new EventStreamFramer(maxEventBytes);
-    else this.nd = new NdjsonFramer(maxEventBytes);
+    this.units = new StreamUnits(framing, maxEventBytes);
+    this.sse = framing == BodyFraming.Sse;
+    this.ja = framing == BodyFraming.JsonArray;
+    this.es = framing == BodyFraming.EventStream;
   }
 
   /** Rewrites one chunk of the reply into `out` (which may get more or fewer bytes). */
@@ -87,7 +85,7 @@ export class ReplyStream {
   finish(out: ByteBuffer): void {
     this.drain(0, 0, true, out);
     this.flushAll(out);
-    if (this.ja !== null) {
+    if (this.ja) {
       // The array is closed by us: its elements were re-emitted one by one.
       if (this.elements == 0) out.appendByte(0x5b);
       out.appendByte(0x5d);
@@ -95,67 +93,29 @@ export class ReplyStream {
   }
 
   private drain(ptr: usize, len: usize, end: bool, out: ByteBuffer): void {
-    const sse = this.sse;
-    if (sse !== null) {
-      if (len > 0) sse.push(ptr, len);
-      if (end) sse.finish();
-      for (;;) {
-        const r = sse.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        this.unit(sse.dataPtr, sse.dataLenOut, sse.eventPtr, sse.eventLen, out);
-      }
-      return;
-    }
-    const es = this.es;
-    if (es !== null) {
-      if (len > 0) es.push(ptr, len);
-      if (end) es.finish();
-      for (;;) {
-        const r = es.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        // Exceptions and other non-event frames carry no model text: on as they came.
-        if (!eqAscii(es.messageTypePtr, es.messageTypeLen, "event")) {
-          out.append(es.framePtr, es.frameLen);
-          continue;
-        }
-        this.rawPtr = es.framePtr;
-        this.rawLen = es.frameLen;
-        this.unit(es.payloadPtr, es.payloadLen, es.eventTypePtr, es.eventTypeLen, out);
-      }
-      return;
-    }
-    const ja = this.ja;
-    if (ja !== null) {
-      if (len > 0) ja.push(ptr, len);
-      if (end) ja.finish();
-      for (;;) {
-        const r = ja.next();
-        if (r == FRAME_NEED_MORE || r == FRAME_END) break;
-        if (r != FRAME_UNIT) { this.badUnits++; continue; }
-        this.unit(ja.elementPtr, ja.elementLen, 0, 0, out);
-      }
-      return;
-    }
-    const nd = this.nd!;
-    if (len > 0) nd.push(ptr, len);
-    if (end) nd.finish();
+    const units = this.units;
+    units.push(ptr, len);
+    if (end) units.finish();
     for (;;) {
-      const r = nd.next();
+      const r = units.next();
       if (r == FRAME_NEED_MORE || r == FRAME_END) break;
       if (r != FRAME_UNIT) { this.badUnits++; continue; }
-      this.unit(nd.linePtr, nd.lineLen, 0, 0, out);
+      // Exceptions and other non-event frames carry no model text: on as they came.
+      if (!units.isEvent) {
+        out.append(units.framePtr, units.frameLen);
+        continue;
+      }
+      this.unit(units.dataPtr, units.dataLen, units.namePtr, units.nameLen, out);
     }
   }
 
   private unit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     // An event that ends channels gets what they still hold first; text it carries itself is final.
-    const terminal = isTerminal(dptr, dlen) || (this.es !== null && (eqAscii(eptr, elen, "contentBlockStop") || eqAscii(eptr, elen, "messageStop")));
+    const terminal = isTerminal(dptr, dlen) || (this.es && (eqAscii(eptr, elen, "contentBlockStop") || eqAscii(eptr, elen, "messageStop")));
     if (terminal) this.flushAll(out);
     const parts = this.parts;
     if (findTextParts(this.provider, this.operation, true, dptr, dlen, parts) < 0 || parts.count == 0) {
-      if (this.es !== null) out.append(this.rawPtr, this.rawLen);
+      if (this.es) out.append(this.units.framePtr, this.units.frameLen);
       else this.emit(dptr, dlen, eptr, elen, out);
       return;
     }
@@ -256,18 +216,18 @@ export class ReplyStream {
 
   private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     const crlf = this.crlf == 1;
-    if (this.es !== null) {
+    if (this.es) {
       writeFrameBytes(out, eptr, elen, dptr, dlen);
       return;
     }
-    if (this.ja !== null) {
+    if (this.ja) {
       out.appendByte(this.elements == 0 ? 0x5b : 0x2c);
       eol(out, crlf);
       out.append(dptr, dlen);
       this.elements++;
       return;
     }
-    if (this.sse === null) {
+    if (!this.sse) {
       out.append(dptr, dlen);
       eol(out, crlf);
       return;
