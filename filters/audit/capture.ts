@@ -7,7 +7,8 @@ import { ByteBuffer } from "../lib/bytes";
 import { JsonWriter } from "../lib/json-scan";
 import { decodePart } from "../lib/pii/json-rewrite";
 import { findTextParts, KIND_REFUSAL, KIND_TOOL, TextParts } from "../lib/pii/text-parts";
-import { Recognition, recognisePath } from "../lib/providers/recognise";
+import { Recognition } from "../lib/providers/recognise";
+import { recogniseRequestHeaders } from "../lib/providers/recognise-headers";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { framingFor } from "../lib/providers/usage";
 import { eqAsciiNoCase } from "../lib/bytes";
@@ -102,16 +103,7 @@ export class Capture {
 
   /** Request headers: which provider call this is (without one, nothing is captured). */
   requestHeaders(): void {
-    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
-    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
-    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
-    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
-    if (method !== null && path !== null) {
-      recognisePath(this.rec, method.ptr, method.len, path.ptr, path.len, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, false);
-    }
-    free(method);
-    free(path);
-    free(authority);
+    recogniseRequestHeaders(this.rec);
     if (this.rec.provider == Provider.Unknown || this.rec.operation == Operation.Unknown) return;
     if (this.config.request) this.begin(this.request);
   }

@@ -17,7 +17,8 @@ import {
 import { parseHttpStatus } from "../lib/bytes";
 import { piiTypeName } from "../lib/pii/findings";
 import { ErrorKind, providerError } from "../lib/providers/errors";
-import { Recognition, recognisePath } from "../lib/providers/recognise";
+import { Recognition } from "../lib/providers/recognise";
+import { recogniseRequestHeaders } from "../lib/providers/recognise-headers";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { framingFor } from "../lib/providers/usage";
 import { DocumentRedactor, DOC_BLOCKED, DOC_REWRITTEN, DOC_UNREADABLE } from "./document";
@@ -56,16 +57,7 @@ export class PiiStream extends HttpContext {
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    const method = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":method");
-    const path = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":path");
-    let authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, ":authority");
-    if (authority === null) authority = getHeaderMapValueBytes(MapType.HttpRequestHeaders, "host");
-    if (method !== null && path !== null) {
-      recognisePath(this.rec, method.ptr, method.len, path.ptr, path.len, authority === null ? 0 : authority.ptr, authority === null ? 0 : authority.len, false);
-    }
-    free(method);
-    free(path);
-    free(authority);
+    recogniseRequestHeaders(this.rec);
     this.active = this.rec.operation != Operation.Unknown;
     if (!this.active) return FilterHeadersStatus.Continue;
     this.policy.setTenant(this.pii.config.tenantHeader);
