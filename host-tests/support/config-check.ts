@@ -59,3 +59,17 @@ export function filterVerdicts(filter: (config: unknown) => WasmFilterConfig, lo
   }
   return { filterVerdict, filterErrorPath };
 }
+
+/**
+ * The config tests' core check: the schema rejects `config` (at `schemaPath`, else at `path` as a
+ * JSON pointer) and the filter rejects it naming `path`.
+ */
+export async function expectRejectedByBoth(
+  errorPaths: (config: unknown) => string[], filterErrorPath: (config: unknown) => Promise<string>,
+  config: unknown, path: string, schemaPath?: string,
+): Promise<void> {
+  const paths = errorPaths(config);
+  expect(paths.length, "the schema rejects it").toBeGreaterThan(0);
+  expect(paths).toContain(schemaPath ?? pointerOf(path));
+  expect(await filterErrorPath(config)).toBe(path);
+}
