@@ -3,15 +3,18 @@
 // start a word are considered, each dispatches on its first byte to the few formats that can
 // start there (the prefix table, then the shaped formats), and a match moves the scan past
 // itself. Every matcher reads a bounded number of bytes, so the scan is linear whatever the input.
-// Speed: most word starts are rejected by inline gates (a bit test on the first two bytes for
-// the prefix table, a load or two per shaped format, one read of each name run with a look at
-// the byte after it for assignments) before any matcher is called.
+// Speed: the loop only stands where secrets-candidates.ts marked the text (long token runs the
+// token gate lets through, names an assignment with a long value follows, and the few '-', '.'
+// and '~' a PEM header, curl or an Azure secret can start at); there the same inline gates as
+// before (a bit test on the first two bytes for the prefix table, a load or two per shaped
+// format, one read of each name run) decide before any matcher is called.
 import { Findings } from "./findings";
 import {
   byteAt, cls, B64URL, C_ASSIGN, C_BLANK, C_CONT, C_DASH, C_DIGIT, C_DOT, C_HEX, C_LOWER, C_OP, C_OPX, C_QUOTE, C_UNDER, C_UPPER, C_SPACE, C_TILDE, WORD,
 } from "./secrets-bytes";
 import { familyOf } from "./secrets-family";
-import { matchPrefixed, minPrefixedLen, prefixMayStart } from "./secrets-prefix";
+import { matchPrefixed, minPrefixedLen } from "./secrets-prefix";
+import { tokenMayStart } from "./secrets-token-gate";
 import { PREFIX_RULES_READY } from "./secrets-prefix-rules";
 import { matchSlackToken, matchSlackWebhook } from "./secrets-slack";
 import { matchJwt } from "./secrets-jwt";
@@ -22,7 +25,7 @@ import { MAX_NAME, NAME, valueAfterNameEnd } from "./secrets-assign";
 import { VALUE14 } from "./secrets-keyword";
 import { matchKeywordValue } from "./secrets-keyword";
 import { matchGeneric } from "./secrets-generic";
-import { nextCandidate, resetSkip } from "./secrets-skip";
+import { markSecretCandidates, nextSecretCandidate } from "./secrets-candidates";
 import { nameEnd, wordEnd } from "./simd-bytes";
 import { tick } from "./work";
 
@@ -54,54 +57,6 @@ function tokenAt(ptr: usize, i: i32, end: i32, out: Findings): i32 {
   return matchAzureSecret(ptr, i, end, out);
 }
 
-// First bytes whose shaped format is told by its first 3-4 bytes ("xox", "eyJ", "http",
-// "----"): [want, mask] per first byte, a little-endian u32 to compare with the masked load at
-// i. Static memory, like secrets-bytes' class table.
-const LEAD: usize = memory.data(256 * 8, 8);
-function lead(b: u32, want: u32, mask: u32): void {
-  store<u32>(LEAD + (<usize>b << 3), want);
-  store<u32>(LEAD + (<usize>b << 3), mask, 4);
-}
-lead(0x78, 0x786f78, 0xffffff); // xox (Slack tokens)
-lead(0x65, 0x4a7965, 0xffffff); // eyJ (JWT)
-lead(0x68, 0x70747468, 0xffffffff); // http (Slack webhooks)
-lead(0x2d, 0x2d2d2d2d, 0xffffffff); // ----- then B (PEM)
-
-// @ts-ignore: decorator
-@inline function byteIs(ptr: usize, k: i32, end: i32, want: u32): bool {
-  return k < end && byteAt(ptr, k) == want;
-}
-
-/**
- * tokenAt(i) can match (b and b1 are the bytes at i and i + 1, b1 0 past the end): a few loads
- * that reject almost every word start. Each test is one that every matcher of its branch makes
- * before accepting: a prefix's first two bytes; "xox", "eyJ", "http", "-----B"; a Discord
- * token's 24-26 base64url bytes then '.'; a Telegram id's 8-10 digits then ':' or a Facebook
- * app id's 15-16 digits then '|' or "%7C"; the "://" before a Sidekiq URL's credentials; an Azure secret's "Q~"
- * at i + 4.
- */
-// @ts-ignore: decorator
-@inline function tokenMayStart(ptr: usize, i: i32, end: i32, b: u32, b1: u32): bool {
-  if (prefixMayStart(ptr, i, end, b, b1)) return true;
-  const want = load<u32>(LEAD + (<usize>b << 3));
-  if (want != 0) {
-    if (i + 4 > end || (load<u32>(ptr + <usize>i) & load<u32>(LEAD + (<usize>b << 3), 4)) != want) return false;
-    return b != 0x2d || byteIs(ptr, i + 5, end, 0x42);
-  }
-  if (b == 0x4d || b == 0x4e || b == 0x4f) {
-    return i + 24 < end && (cls(byteAt(ptr, i + 23)) & B64URL) != 0 &&
-      (byteAt(ptr, i + 24) == 0x2e || byteIs(ptr, i + 25, end, 0x2e) || byteIs(ptr, i + 26, end, 0x2e));
-  }
-  const c = cls(b);
-  if ((c & C_DIGIT) != 0) {
-    return i + 8 < end && (cls(byteAt(ptr, i + 7)) & C_DIGIT) != 0 &&
-      (byteAt(ptr, i + 8) == 0x3a || byteIs(ptr, i + 9, end, 0x3a) || byteIs(ptr, i + 10, end, 0x3a) ||
-        byteIs(ptr, i + 15, end, 0x7c) || byteIs(ptr, i + 16, end, 0x7c) ||
-        byteIs(ptr, i + 15, end, 0x25) || byteIs(ptr, i + 16, end, 0x25));
-  }
-  if ((c & C_HEX) != 0 && i >= 3 && byteAt(ptr, i - 1) == 0x2f && byteAt(ptr, i - 2) == 0x2f && byteAt(ptr, i - 3) == 0x3a) return true;
-  return i + 37 <= end && byteAt(ptr, i + 5) == 0x7e && byteAt(ptr, i + 4) == 0x51;
-}
 
 const C_BLANK_SHIFT: u32 = 14; // C_BLANK == 1 << 14
 
@@ -178,8 +133,8 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
   tokenMissAt = -1;
   runEnd = -1;
   runValue = -1;
-  resetSkip();
   const minTok = minTokenLen;
+  markSecretCandidates(ptr, end, minTok, genericAssignments);
   let i = 0;
   // The loop reads each word once and looks at the two bytes after it; only the rare word start
   // where something can begin goes to wordStart (out of line, so this loop stays small). A token
@@ -189,11 +144,9 @@ export function detectSecrets(ptr: usize, len: usize, out: Findings, genericAssi
   // with '-', a C_CONT byte. Prose words (short, then a blank or punctuation) stop here.
   while (i < end) {
     tick(1);
-    // Straight to the next position where a gate below may open (secrets-skip.ts).
-    if (i + 128 <= end) {
-      i = nextCandidate(ptr, i, end, minTok - 1);
-      if (i >= end) break;
-    }
+    // Straight to the next position where a gate below may open (secrets-candidates.ts).
+    i = nextSecretCandidate(i, end);
+    if (i >= end) break;
     // i starts a word: it is the first byte, or the byte before is not a word byte.
     const c = cls(byteAt(ptr, i));
     if ((c & START) == 0) {

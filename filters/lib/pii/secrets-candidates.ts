@@ -1,0 +1,247 @@
+// The SECRET scan's candidates: before the scan loop of detect-secrets.ts runs, one pass over the
+// text marks, in a bitmap, every position where the loop's gates may let something through; the
+// loop then visits only those (and the positions it steps to after a match). The marks are a
+// superset of the loop's own gates, so skipping never changes a finding:
+// - a word start from which at least `minTok` token bytes follow (every token the loop can match
+//   is that long and made of token bytes: word bytes and C_CONT, - . + / = ~ | % : @) and where
+//   the loop's token gate (secrets-token-gate.ts) opens;
+// - a '-' where a PEM header ("--" then 'B' at +5) or curl's "-u"/"--user" after a blank can
+//   start, and a '.' or '~' with an Azure secret's "Q~" at +4 (the loop's own tests);
+// - the word starts of a name that an assignment follows: from each ':' or '=' back over the
+//   operator bytes, blanks and a quote (at most 13 bytes, as valueAfterNameEnd reads forward) to
+//   the name, when one of the next 14 positions (where the value can start) starts a run of at
+//   least min(14, minTok) token bytes. Every keyword-gated value opens with 14+ such bytes
+//   (secrets-keyword.ts) and tokens with minTok; generic assignments (opt-in) mark every name.
+// Prose and code are dense in short words followed by '.', ',' or '(' and in `x = y`; none of
+// those is marked, which is where the loop used to spend its time.
+//
+// Byte classes come from two 16-entry nibble tables (two swizzles and an AND per 16 bytes), and
+// the run lengths from AND-shifts over a 128-bit window (this block and the next), so each block
+// costs the same whatever it holds; the scalar work is per selected byte, bounded per byte.
+import { byteAt, cls, C_BLANK, C_LOWER, C_OP, C_QUOTE, C_UNDER, C_UPPER, WORD } from "./secrets-bytes";
+import { MAX_NAME, NAME } from "./secrets-assign";
+import { TAIL } from "./simd-bytes";
+import { tokenMayStart } from "./secrets-token-gate";
+import { tick } from "./work";
+
+// Class bits, bit = a union of (low nibble set x high nibble set) with no stray byte:
+// 0: A-O a-o, 1: P-Z p-z, 2: 0-9, 3: '_', 4: '-' '.', 5: ':' '=', 6: '%' '+' '/',
+// 7: '@' '|' '~' (and L N p, letters anyway). Non-zero = a token byte.
+const WORD_BITS: u8 = 0x0F;
+const ASSIGN_BITS: u8 = 0x20;
+/** '-' '.' '@' '|' '~' once letters are taken out: bytes the loop may act on outside words. */
+const SPECIAL_BITS: u8 = 0x90;
+/** A value's token run: shortest keyword-gated value. */
+const VALUE_RUN: i32 = 14;
+/** From an assignment byte back to the name's end: quote + 8 blanks + 3 more operator bytes, +1. */
+const BACK_TO_NAME: i32 = 13;
+
+// @ts-ignore: decorator
+@inline function classes(x: v128): v128 {
+  const lo = i8x16(<i8>0x86, 0x07, 0x07, 0x07, 0x07, 0x47, 0x07, 0x07, 0x07, 0x07, 0x23, 0x41, <i8>0x81, 0x31, <i8>0x91, 0x49);
+  const hi = i8x16(0, 0, 0x50, 0x24, <i8>0x81, 0x0A, 0x01, <i8>0x82, 0, 0, 0, 0, 0, 0, 0, 0);
+  return v128.and(v128.swizzle(lo, v128.and(x, i8x16.splat(0x0F))), v128.swizzle(hi, i8x16.shr_u(x, 4)));
+}
+
+// @ts-ignore: decorator
+@inline function any16(c: v128, bits: u8): u64 {
+  return <u64><u32>i8x16.bitmask(i8x16.ne(v128.and(c, i8x16.splat(bits)), i8x16.splat(0)));
+}
+
+// Masks of the block being computed (bit k = byte base + k).
+let mWord: u64 = 0;
+let mToken: u64 = 0;
+let mAssign: u64 = 0;
+let mSpecial: u64 = 0;
+
+// @ts-ignore: decorator
+@inline function blockMasks(p: usize): void {
+  let w: u64 = 0, t: u64 = 0, a: u64 = 0, s: u64 = 0;
+  for (let k = 0; k < 4; k++) {
+    const c = classes(v128.load(p + (<usize>k << 4)));
+    const sh = <u64>(k << 4);
+    w |= any16(c, WORD_BITS) << sh;
+    t |= <u64><u32>i8x16.bitmask(i8x16.ne(c, i8x16.splat(0))) << sh;
+    a |= any16(c, ASSIGN_BITS) << sh;
+    s |= any16(c, SPECIAL_BITS) << sh;
+  }
+  mWord = w;
+  mToken = t;
+  mAssign = a;
+  mSpecial = s & ~w;
+}
+
+// @ts-ignore: decorator
+@inline function shr128lo(lo: u64, hi: u64, s: i32): u64 {
+  return s == 0 ? lo : (lo >> <u64>s) | (hi << <u64>(64 - s));
+}
+
+// Runs over a 128-bit window (this block, the next): with pN = "the N bytes from bit k are all
+// token bytes" for N = 1, 2, 4, 8, a run of n bytes (1 <= n <= 16) is two overlapping windows of
+// the largest power p <= n: pP & (pP >> (n - p)). Bits past 128 count as clear, so only the low
+// bits of the high word are exact (callers read bits below 64 + 32).
+// @ts-ignore: decorator
+@inline function pick(n: i32, x1: u64, x2: u64, x4: u64, x8: u64): u64 {
+  return n >= 8 ? x8 : n >= 4 ? x4 : n >= 2 ? x2 : x1;
+}
+
+// @ts-ignore: decorator
+@inline function powerOf(n: i32): i32 {
+  return n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1;
+}
+
+/** Bit i: position i is a candidate. Reused from scan to scan, grown when a text is larger. */
+let marks: StaticArray<u64> = new StaticArray<u64>(64);
+let markWords: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function mark(i: i32): void {
+  const a = changetype<usize>(marks) + (<usize>(i >>> 6) << 3);
+  store<u64>(a, load<u64>(a) | (<u64>1 << <u64>(i & 63)));
+}
+
+/**
+ * Marks the candidates of the text [ptr, ptr + n). `minTok`: the shortest token the loop can
+ * match; `generic`: generic assignments are on (then every assignment's name is marked).
+ */
+export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: bool): void {
+  const words = (n + 63) >>> 6;
+  if (marks.length < words + 1) marks = new StaticArray<u64>(words + 1);
+  memory.fill(changetype<usize>(marks), 0, <usize>(words + 1) << 3);
+  markWords = words;
+  // Runs are read as two overlapping power-of-two windows, up to 16 bytes (tokens: minTok <= 15).
+  minTok = min<i32>(max<i32>(minTok, 1), 16);
+  const valueRun = min<i32>(VALUE_RUN, minTok);
+  if (n <= 0) return;
+  // Block k's masks are computed as block k-1's look-ahead; the text's last partial block goes
+  // through the zeroed TAIL copy (0 is no class), so nothing past the text is read.
+  blockAt(ptr, 0, n);
+  let w0 = mWord, t0 = mToken, a0 = mAssign, s0 = mSpecial;
+  let prevWordByte: u64 = 0;
+  for (let b = 0; b < n; b += 64) {
+    tick(1);
+    let w1: u64 = 0, t1: u64 = 0, a1: u64 = 0, s1: u64 = 0;
+    if (b + 64 < n) {
+      blockAt(ptr, b + 64, n);
+      w1 = mWord;
+      t1 = mToken;
+      a1 = mAssign;
+      s1 = mSpecial;
+    }
+    const prevW = (w0 << 1) | prevWordByte;
+    const wordStarts = w0 & ~prevW;
+    const p2Lo = t0 & shr128lo(t0, t1, 1);
+    const p2Hi = t1 & (t1 >> 1);
+    const p4Lo = p2Lo & shr128lo(p2Lo, p2Hi, 2);
+    const p4Hi = p2Hi & (p2Hi >> 2);
+    const p8Lo = p4Lo & shr128lo(p4Lo, p4Hi, 4);
+    const p8Hi = p4Hi & (p4Hi >> 4);
+    const tLo = pick(minTok, t0, p2Lo, p4Lo, p8Lo);
+    const tHi = pick(minTok, t1, p2Hi, p4Hi, p8Hi);
+    const runLo = tLo & shr128lo(tLo, tHi, minTok - powerOf(minTok));
+    let tok = wordStarts & runLo;
+    tick(<i32>popcnt(tok));
+    while (tok != 0) {
+      const i = b + <i32>ctz(tok);
+      if (tokenMayStart(ptr, i, n, byteAt(ptr, i), i + 1 < n ? byteAt(ptr, i + 1) : 0)) mark(i);
+      tok &= tok - 1;
+    }
+    let sp = s0 & ~prevW;
+    tick(<i32>popcnt(sp));
+    while (sp != 0) {
+      const i = b + <i32>ctz(sp);
+      if (specialMayStart(ptr, i, n)) mark(i);
+      sp &= sp - 1;
+    }
+    if (a0 != 0) {
+      const vLo = pick(valueRun, t0, p2Lo, p4Lo, p8Lo);
+      const vHi = pick(valueRun, t1, p2Hi, p4Hi, p8Hi);
+      const d = valueRun - powerOf(valueRun);
+      const runLo = vLo & shr128lo(vLo, vHi, d);
+      const runHi = vHi & (vHi >> <u64>d);
+      let am = a0;
+      tick(<i32>popcnt(am));
+      while (am != 0) {
+        const k = <i32>ctz(am);
+        // A value may start at q + 1 .. q + 14: bits k + 1 .. k + 14 of the window.
+        const lo = k + 1 < 64 ? runLo >> <u64>(k + 1) : 0;
+        const hi = k + 1 > 0 ? runHi << <u64>(63 - k) : 0;
+        if (generic || ((lo | hi) & 0x3FFF) != 0) markName(ptr, b + k);
+        am &= am - 1;
+      }
+    }
+    prevWordByte = w0 >> 63;
+    w0 = w1;
+    t0 = t1;
+    a0 = a1;
+    s0 = s1;
+  }
+}
+
+function blockAt(ptr: usize, b: i32, n: i32): void {
+  let p = ptr + <usize>b;
+  if (b + 64 > n) {
+    memory.fill(TAIL, 0, 64);
+    memory.copy(TAIL, p, <usize>(n - b));
+    p = TAIL;
+  }
+  blockMasks(p);
+}
+
+/**
+ * The loop's own tests at a '-', '.' or '~' that follows no word byte (detect-secrets.ts), with
+ * its clamped loads: a PEM header's "--" and 'B' at +5, curl's "-u"/"--u" after a blank, an Azure
+ * secret's "Q~" at +4. Without branches on the bytes: code puts these bytes after ')' or a blank
+ * all the time, and each test would mispredict.
+ */
+// @ts-ignore: decorator
+@inline function specialMayStart(ptr: usize, i: i32, end: i32): bool {
+  const last = end - 1;
+  const b = byteAt(ptr, i);
+  const b1 = byteAt(ptr, min<i32>(i + 1, last));
+  const b2 = byteAt(ptr, min<i32>(i + 2, last));
+  const b4 = byteAt(ptr, min<i32>(i + 4, last));
+  const b5 = byteAt(ptr, min<i32>(i + 5, last));
+  const p = byteAt(ptr, max<i32>(i - 1, 0));
+  const dash = <i32>(b == 0x2D);
+  const blankBefore = <i32>(i > 0) & (<i32>(p == 0x20) | <i32>(p == 0x09) | <i32>(p == 0x0A) | <i32>(p == 0x0D));
+  const pem = <i32>(b1 == 0x2D) & <i32>(b5 == 0x42);
+  const curl = blankBefore & (<i32>(b1 == 0x75) | (<i32>(b1 == 0x2D) & <i32>(b2 == 0x75)));
+  const azure = (<i32>(b == 0x2E) | <i32>(b == 0x7E)) & <i32>(i + 37 <= end) & <i32>(b5 == 0x7E) & <i32>(b4 == 0x51);
+  return ((dash & (pem | curl)) | azure) != 0;
+}
+
+/** Marks the word starts of the name (if any) that the assignment byte at q closes. */
+function markName(ptr: usize, q: i32): void {
+  // Back over what valueAfterNameEnd reads forward: operator bytes, blanks, a closing quote.
+  let j = q;
+  const stop = max<i32>(0, q - BACK_TO_NAME);
+  while (j > stop && (cls(byteAt(ptr, j - 1)) & (C_OP | C_BLANK | C_QUOTE)) != 0) {
+    tick(1);
+    j--;
+  }
+  if (j == 0 || (cls(byteAt(ptr, j - 1)) & NAME) == 0) return;
+  // The name's word starts within MAX_NAME bytes of its end: a letter or '_' after a non-word byte.
+  const from = max<i32>(0, j - MAX_NAME);
+  let next = cls(byteAt(ptr, j - 1));
+  for (let i = j - 1; i >= from; i--) {
+    tick(1);
+    const c = next;
+    if ((c & NAME) == 0) break;
+    next = i > 0 ? cls(byteAt(ptr, i - 1)) : 0;
+    if ((c & (C_LOWER | C_UPPER | C_UNDER)) != 0 && (next & WORD) == 0) mark(i);
+  }
+}
+
+/** The first candidate at or after i, or end when there is none. */
+export function nextSecretCandidate(i: i32, end: i32): i32 {
+  let w = i >>> 6;
+  if (w >= markWords) return end;
+  let m = load<u64>(changetype<usize>(marks) + (<usize>w << 3)) & (<u64>-1 << <u64>(i & 63));
+  while (m == 0) {
+    tick(1);
+    if (++w >= markWords) return end;
+    m = load<u64>(changetype<usize>(marks) + (<usize>w << 3));
+  }
+  return min<i32>(end, (w << 6) + <i32>ctz(m));
+}
