@@ -7,6 +7,7 @@
 // not the host's log buffer.
 import { chainsByWorkload, defineSuite, wasmFilter } from "../framework";
 import { recorded } from "../workloads";
+import type { WasmFilterConfig } from "../../harness/api";
 
 const METER = "{}";
 const BUDGET = {
@@ -40,7 +41,8 @@ const audit = (config: object) => wasmFilter("audit", "audit.wasm", "audit", con
  * before/after (compare its ratio with chain+audit's).
  */
 const BEFORE_WASM = process.env.AUDIT_BENCH_BEFORE;
-const before = () => (BEFORE_WASM ? { "chain+audit-before": inOneVm(...base(), { ...audit(AUDIT), code: BEFORE_WASM }) } : {});
+const before = (): Record<string, WasmFilterConfig[]> =>
+  BEFORE_WASM ? { "chain+audit-before": inOneVm(...base(), { ...audit(AUDIT), code: BEFORE_WASM }) } : {};
 
 export const suite = defineSuite({
   name: "audit",
