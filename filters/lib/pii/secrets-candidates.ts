@@ -9,9 +9,10 @@
 //   start, and a '.' or '~' with an Azure secret's "Q~" at +4 (the loop's own tests);
 // - the word starts of a name that an assignment follows: from each ':' or '=' back over the
 //   operator bytes, blanks and a quote (at most 13 bytes, as valueAfterNameEnd reads forward) to
-//   the name, when one of the next 14 positions (where the value can start) starts a run of at
-//   least min(14, minTok) token bytes. Every keyword-gated value opens with 14+ such bytes
-//   (secrets-keyword.ts) and tokens with minTok; generic assignments (opt-in) mark every name.
+//   the name, when one of the next 14 positions (where the value can start) starts what the
+//   loop can report there: 14+ value bytes (every keyword-gated format opens so,
+//   secrets-keyword.ts), Sidekiq's "8hex:8hex", or a token (minTok+ token bytes and the token
+//   gate). Generic assignments (opt-in) mark every name.
 // Prose and code are dense in short words followed by '.', ',' or '(' and in `x = y`; none of
 // those is marked, which is where the loop used to spend its time.
 //
@@ -43,9 +44,15 @@ const BACK_TO_NAME: i32 = 13;
   return v128.and(v128.swizzle(lo, v128.and(x, i8x16.splat(0x0F))), v128.swizzle(hi, i8x16.shr_u(x, 4)));
 }
 
+/** 16-bit mask of the bytes of c with none of `bits` (eq with zero: one compare on x64, no NOT). */
 // @ts-ignore: decorator
-@inline function any16(c: v128, bits: u8): u64 {
-  return <u64><u32>i8x16.bitmask(i8x16.ne(v128.and(c, i8x16.splat(bits)), i8x16.splat(0)));
+@inline function none16(c: v128, bits: u8): u64 {
+  return <u64><u32>i8x16.bitmask(i8x16.eq(v128.and(c, i8x16.splat(bits)), i8x16.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline function none64(c0: v128, c1: v128, c2: v128, c3: v128, bits: u8): u64 {
+  return none16(c0, bits) | (none16(c1, bits) << 16) | (none16(c2, bits) << 32) | (none16(c3, bits) << 48);
 }
 
 // Masks of the block being computed (bit k = byte base + k).
@@ -53,22 +60,27 @@ let mWord: u64 = 0;
 let mToken: u64 = 0;
 let mAssign: u64 = 0;
 let mSpecial: u64 = 0;
+/** Token bytes but '.' and ':': a superset of secrets-keyword's VALUE14 (word bytes, - = + /). */
+let mValue: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function blockMasks(p: usize): void {
-  let w: u64 = 0, t: u64 = 0, a: u64 = 0, s: u64 = 0;
-  for (let k = 0; k < 4; k++) {
-    const c = classes(v128.load(p + (<usize>k << 4)));
-    const sh = <u64>(k << 4);
-    w |= any16(c, WORD_BITS) << sh;
-    t |= <u64><u32>i8x16.bitmask(i8x16.ne(c, i8x16.splat(0))) << sh;
-    a |= any16(c, ASSIGN_BITS) << sh;
-    s |= any16(c, SPECIAL_BITS) << sh;
-  }
+  const c0 = classes(v128.load(p));
+  const c1 = classes(v128.load(p, 16));
+  const c2 = classes(v128.load(p, 32));
+  const c3 = classes(v128.load(p, 48));
+  const w = ~none64(c0, c1, c2, c3, WORD_BITS);
   mWord = w;
-  mToken = t;
-  mAssign = a;
-  mSpecial = s & ~w;
+  mToken = ~none64(c0, c1, c2, c3, 0xFF);
+  mAssign = ~none64(c0, c1, c2, c3, ASSIGN_BITS);
+  mSpecial = ~none64(c0, c1, c2, c3, SPECIAL_BITS) & ~w;
+  mValue = mToken & ~(dotOrColon(v128.load(p)) | (dotOrColon(v128.load(p, 16)) << 16) |
+    (dotOrColon(v128.load(p, 32)) << 32) | (dotOrColon(v128.load(p, 48)) << 48));
+}
+
+// @ts-ignore: decorator
+@inline function dotOrColon(x: v128): u64 {
+  return <u64><u32>i8x16.bitmask(v128.or(i8x16.eq(x, i8x16.splat(0x2E)), i8x16.eq(x, i8x16.splat(0x3A))));
 }
 
 // @ts-ignore: decorator
@@ -116,17 +128,18 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
   // Block k's masks are computed as block k-1's look-ahead; the text's last partial block goes
   // through the zeroed TAIL copy (0 is no class), so nothing past the text is read.
   blockAt(ptr, 0, n);
-  let w0 = mWord, t0 = mToken, a0 = mAssign, s0 = mSpecial;
+  let w0 = mWord, t0 = mToken, a0 = mAssign, s0 = mSpecial, v0 = mValue;
   let prevWordByte: u64 = 0;
   for (let b = 0; b < n; b += 64) {
     tick(1);
-    let w1: u64 = 0, t1: u64 = 0, a1: u64 = 0, s1: u64 = 0;
+    let w1: u64 = 0, t1: u64 = 0, a1: u64 = 0, s1: u64 = 0, v1: u64 = 0;
     if (b + 64 < n) {
       blockAt(ptr, b + 64, n);
       w1 = mWord;
       t1 = mToken;
       a1 = mAssign;
       s1 = mSpecial;
+      v1 = mValue;
     }
     const prevW = (w0 << 1) | prevWordByte;
     const wordStarts = w0 & ~prevW;
@@ -154,19 +167,29 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
       sp &= sp - 1;
     }
     if (a0 != 0) {
+      // Where a value can start and be reported: 14+ value bytes (every keyword-gated format),
+      // or 14+ token bytes that are a token the gate lets through or Sidekiq's "8hex:8hex".
+      const q2Lo = v0 & shr128lo(v0, v1, 1);
+      const q2Hi = v1 & (v1 >> 1);
+      const q4Lo = q2Lo & shr128lo(q2Lo, q2Hi, 2);
+      const q4Hi = q2Hi & (q2Hi >> 2);
+      const q8Lo = q4Lo & shr128lo(q4Lo, q4Hi, 4);
+      const q8Hi = q4Hi & (q4Hi >> 4);
+      const valLo = q8Lo & shr128lo(q8Lo, q8Hi, VALUE_RUN - 8);
+      const valHi = q8Hi & (q8Hi >> <u64>(VALUE_RUN - 8));
       const vLo = pick(valueRun, t0, p2Lo, p4Lo, p8Lo);
       const vHi = pick(valueRun, t1, p2Hi, p4Hi, p8Hi);
       const d = valueRun - powerOf(valueRun);
-      const runLo = vLo & shr128lo(vLo, vHi, d);
-      const runHi = vHi & (vHi >> <u64>d);
+      const tokLo = vLo & shr128lo(vLo, vHi, d);
+      const tokHi = vHi & (vHi >> <u64>d);
       let am = a0;
       tick(<i32>popcnt(am));
       while (am != 0) {
         const k = <i32>ctz(am);
-        // A value may start at q + 1 .. q + 14: bits k + 1 .. k + 14 of the window.
-        const lo = k + 1 < 64 ? runLo >> <u64>(k + 1) : 0;
-        const hi = k + 1 > 0 ? runHi << <u64>(63 - k) : 0;
-        if (generic || ((lo | hi) & 0x3FFF) != 0) markName(ptr, b + k);
+        // The value starts at q + 1 .. q + 14 (as valueAfterNameEnd reads): bits k + 1 .. k + 14.
+        if (generic || window14(valLo, valHi, k) != 0 || tokenValueAt(ptr, b + k + 1, n, window14(tokLo, tokHi, k))) {
+          markName(ptr, b + k);
+        }
         am &= am - 1;
       }
     }
@@ -175,6 +198,7 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
     t0 = t1;
     a0 = a1;
     s0 = s1;
+    v0 = v1;
   }
 }
 
@@ -186,6 +210,28 @@ function blockAt(ptr: usize, b: i32, n: i32): void {
     p = TAIL;
   }
   blockMasks(p);
+}
+
+/** Bits k + 1 .. k + 14 of the 128-bit window (lo, hi), as bits 0 .. 13. */
+// @ts-ignore: decorator
+@inline function window14(lo: u64, hi: u64, k: i32): u64 {
+  const l = k < 63 ? lo >> <u64>(k + 1) : 0;
+  return (l | (hi << <u64>(63 - k))) & 0x3FFF;
+}
+
+/**
+ * One of the positions v = from + bit of `runs` (14+ token bytes there) starts a token the
+ * token gate lets through, or Sidekiq's "8hex:8hex" (':' at v + 8).
+ */
+function tokenValueAt(ptr: usize, from: i32, end: i32, runs: u64): bool {
+  while (runs != 0) {
+    tick(1);
+    const v = from + <i32>ctz(runs);
+    if (v + 8 < end && byteAt(ptr, v + 8) == 0x3A) return true;
+    if (tokenMayStart(ptr, v, end, byteAt(ptr, v), v + 1 < end ? byteAt(ptr, v + 1) : 0)) return true;
+    runs &= runs - 1;
+  }
+  return false;
 }
 
 /**
