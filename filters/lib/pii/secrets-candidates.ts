@@ -130,6 +130,7 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
   blockAt(ptr, 0, n);
   let w0 = mWord, t0 = mToken, a0 = mAssign, s0 = mSpecial, v0 = mValue;
   let prevWordByte: u64 = 0;
+  let afterCarry: u64 = 0;
   for (let b = 0; b < n; b += 64) {
     tick(1);
     let w1: u64 = 0, t1: u64 = 0, a1: u64 = 0, s1: u64 = 0, v1: u64 = 0;
@@ -182,18 +183,26 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
       const d = valueRun - powerOf(valueRun);
       const tokLo = vLo & shr128lo(vLo, vHi, d);
       const tokHi = vHi & (vHi >> <u64>d);
+      // A value follows an operator, a blank or a quote: a byte that is no token byte, or ':'/'='.
+      const afterLo = ((~t0 | a0) << 1) | afterCarry;
+      const afterHi = ((~t1 | a1) << 1) | ((~t0 | a0) >> 63);
+      const valStartLo = valLo & afterLo;
+      const valStartHi = valHi & afterHi;
+      const tokStartLo = tokLo & afterLo;
+      const tokStartHi = tokHi & afterHi;
       let am = a0;
       tick(<i32>popcnt(am));
       while (am != 0) {
         const k = <i32>ctz(am);
         // The value starts at q + 1 .. q + 14 (as valueAfterNameEnd reads): bits k + 1 .. k + 14.
-        if (generic || window14(valLo, valHi, k) != 0 || tokenValueAt(ptr, b + k + 1, n, window14(tokLo, tokHi, k))) {
+        if (generic || window14(valStartLo, valStartHi, k) != 0 || tokenValueAt(ptr, b + k + 1, n, window14(tokStartLo, tokStartHi, k))) {
           markName(ptr, b + k);
         }
         am &= am - 1;
       }
     }
     prevWordByte = w0 >> 63;
+    afterCarry = (~t0 | a0) >> 63;
     w0 = w1;
     t0 = t1;
     a0 = a1;
