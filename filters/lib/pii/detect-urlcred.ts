@@ -5,7 +5,7 @@
 // Userinfo runs to the LAST `@` before the authority ends, because real passwords contain
 // unescaped `@` ("user:p@ss@host").
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, findByte, isAlnum, isAlpha, isDigit, isSpace } from "./detect-chars";
+import { at, findBytes3, isAlnum, isAlpha, isDigit, isSpace } from "./detect-chars";
 import { WordList } from "./context";
 import { tick } from "./work";
 
@@ -25,9 +25,8 @@ export function detectUrlCredentials(ptr: usize, len: usize, out: Findings): voi
   let i = 0;
   while (true) {
     tick(1);
-    i = findByte(ptr, n, i, 0x3A);
+    i = findBytes3(ptr, n, i, 0x3A, 0x2F, 0x2F); // "://"
     if (i + 2 >= n) break;
-    if (at(ptr, n, i + 1) != 0x2F || at(ptr, n, i + 2) != 0x2F) { i++; continue; }
     const c = i;
     i += 3;
     // Scheme backwards: a letter then letters, digits, + - .
