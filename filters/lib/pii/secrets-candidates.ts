@@ -150,9 +150,8 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
     const p4Hi = p2Hi & (p2Hi >> 2);
     const p8Lo = p4Lo & shr128lo(p4Lo, p4Hi, 4);
     const p8Hi = p4Hi & (p4Hi >> 4);
-    const tLo = pick(minTok, t0, p2Lo, p4Lo, p8Lo);
-    const tHi = pick(minTok, t1, p2Hi, p4Hi, p8Hi);
-    const runLo = tLo & shr128lo(tLo, tHi, minTok - powerOf(minTok));
+    // minTok is 8..16 with the shipped rules (15); a shorter one would mark every word start.
+    const runLo = minTok >= 8 ? p8Lo & shr128lo(p8Lo, p8Hi, minTok - 8) : t0;
     let tok = wordStarts & runLo;
     tick(<i32>popcnt(tok));
     while (tok != 0) {
@@ -168,37 +167,40 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
       sp &= sp - 1;
     }
     if (a0 != 0) {
-      // Where a value can start and be reported: 14+ value bytes (every keyword-gated format),
-      // or 14+ token bytes that are a token the gate lets through or Sidekiq's "8hex:8hex".
-      const q2Lo = v0 & shr128lo(v0, v1, 1);
-      const q2Hi = v1 & (v1 >> 1);
-      const q4Lo = q2Lo & shr128lo(q2Lo, q2Hi, 2);
-      const q4Hi = q2Hi & (q2Hi >> 2);
-      const q8Lo = q4Lo & shr128lo(q4Lo, q4Hi, 4);
-      const q8Hi = q4Hi & (q4Hi >> 4);
-      const valLo = q8Lo & shr128lo(q8Lo, q8Hi, VALUE_RUN - 8);
-      const valHi = q8Hi & (q8Hi >> <u64>(VALUE_RUN - 8));
-      const vLo = pick(valueRun, t0, p2Lo, p4Lo, p8Lo);
-      const vHi = pick(valueRun, t1, p2Hi, p4Hi, p8Hi);
-      const d = valueRun - powerOf(valueRun);
-      const tokLo = vLo & shr128lo(vLo, vHi, d);
-      const tokHi = vHi & (vHi >> <u64>d);
-      // A value follows an operator, a blank or a quote: a byte that is no token byte, or ':'/'='.
-      const afterLo = ((~t0 | a0) << 1) | afterCarry;
-      const afterHi = ((~t1 | a1) << 1) | ((~t0 | a0) >> 63);
-      const valStartLo = valLo & afterLo;
-      const valStartHi = valHi & afterHi;
-      const tokStartLo = tokLo & afterLo;
-      const tokStartHi = tokHi & afterHi;
-      let am = a0;
-      tick(<i32>popcnt(am));
-      while (am != 0) {
-        const k = <i32>ctz(am);
-        // The value starts at q + 1 .. q + 14 (as valueAfterNameEnd reads): bits k + 1 .. k + 14.
-        if (generic || window14(valStartLo, valStartHi, k) != 0 || tokenValueAt(ptr, b + k + 1, n, window14(tokStartLo, tokStartHi, k))) {
-          markName(ptr, b + k);
+      if (generic) {
+        markNames(ptr, b, a0);
+      } else {
+        // A value starts after an operator, a blank or a quote (a byte that is no token byte, or
+        // ':'/'='), at q + 1 .. q + 14 of an assignment byte q (as valueAfterNameEnd reads). What
+        // the loop can report there opens with 14+ token bytes; keyword-gated formats with 14+
+        // value bytes (secrets-keyword.ts VALUE14), Sidekiq with "8hex:", tokens through the gate.
+        const afterLo = ((~t0 | a0) << 1) | afterCarry;
+        const afterHi = ((~t1 | a1) << 1) | ((~t0 | a0) >> 63);
+        const d = valueRun - powerOf(valueRun);
+        const vLo = pick(valueRun, t0, p2Lo, p4Lo, p8Lo);
+        const vHi = pick(valueRun, t1, p2Hi, p4Hi, p8Hi);
+        const tokStartLo = vLo & shr128lo(vLo, vHi, d) & afterLo;
+        const tokStartHi = vHi & (vHi >> <u64>d) & afterHi;
+        const cand = a0 & anyOfNext14(tokStartLo, tokStartHi);
+        if (cand != 0) {
+          const q2Lo = v0 & shr128lo(v0, v1, 1);
+          const q2Hi = v1 & (v1 >> 1);
+          const q4Lo = q2Lo & shr128lo(q2Lo, q2Hi, 2);
+          const q4Hi = q2Hi & (q2Hi >> 2);
+          const q8Lo = q4Lo & shr128lo(q4Lo, q4Hi, 4);
+          const q8Hi = q4Hi & (q4Hi >> 4);
+          const valStartLo = q8Lo & shr128lo(q8Lo, q8Hi, VALUE_RUN - 8) & afterLo;
+          const valStartHi = q8Hi & (q8Hi >> <u64>(VALUE_RUN - 8)) & afterHi;
+          let named = cand & anyOfNext14(valStartLo, valStartHi);
+          let tokenOnly = cand & ~named;
+          tick(<i32>popcnt(tokenOnly));
+          while (tokenOnly != 0) {
+            const k = <i32>ctz(tokenOnly);
+            if (tokenValueAt(ptr, b + k + 1, n, window14(tokStartLo, tokStartHi, k))) named |= <u64>1 << <u64>k;
+            tokenOnly &= tokenOnly - 1;
+          }
+          markNames(ptr, b, named);
         }
-        am &= am - 1;
       }
     }
     prevWordByte = w0 >> 63;
@@ -211,7 +213,8 @@ export function markSecretCandidates(ptr: usize, n: i32, minTok: i32, generic: b
   }
 }
 
-function blockAt(ptr: usize, b: i32, n: i32): void {
+// @ts-ignore: decorator
+@inline function blockAt(ptr: usize, b: i32, n: i32): void {
   let p = ptr + <usize>b;
   if (b + 64 > n) {
     memory.fill(TAIL, 0, 64);
@@ -219,6 +222,30 @@ function blockAt(ptr: usize, b: i32, n: i32): void {
     p = TAIL;
   }
   blockMasks(p);
+}
+
+/** Bit k: one of the bits k + 1 .. k + 14 of the 128-bit window (lo, hi) is set. */
+// @ts-ignore: decorator
+@inline function anyOfNext14(lo: u64, hi: u64): u64 {
+  // OR over spans of 1, 2, 4, 8 bits, then two overlapping spans of 8 (= 14), one bit further.
+  let xLo = shr128lo(lo, hi, 1);
+  let xHi = hi >> 1;
+  xLo |= shr128lo(xLo, xHi, 1);
+  xHi |= xHi >> 1;
+  xLo |= shr128lo(xLo, xHi, 2);
+  xHi |= xHi >> 2;
+  xLo |= shr128lo(xLo, xHi, 4);
+  xHi |= xHi >> 4;
+  return xLo | shr128lo(xLo, xHi, 6);
+}
+
+/** Marks the names the assignment bytes `bits` of the block at b close. */
+function markNames(ptr: usize, b: i32, bits: u64): void {
+  tick(<i32>popcnt(bits));
+  while (bits != 0) {
+    markName(ptr, b + <i32>ctz(bits));
+    bits &= bits - 1;
+  }
 }
 
 /** Bits k + 1 .. k + 14 of the 128-bit window (lo, hi), as bits 0 .. 13. */
