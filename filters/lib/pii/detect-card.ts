@@ -3,7 +3,6 @@
 // length. Subtype = brand. Context words ("card", "visa") raise the score; document-number
 // words ("order", "tracking", "invoice") lower it below the threshold.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isWordByte } from "./detect-chars";
 import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
 import { Brand, cardBrand, luhnValid } from "./validate";
@@ -21,42 +20,40 @@ const CARD_WORDS = new WordList(
 );
 
 const run = new DigitRun();
+/** The brand of the run cardScore last accepted. */
+let brand: Brand = Brand.None;
 
 /**
- * Walks the maximal digit runs of `runs` (built for this text) from left to right; `i` (the end
- * of what was read last, never inside a run) skips the runs a candidate swallowed.
+ * Walks the card and SSN candidates of `runs` (built for this text: runs not glued to a word,
+ * grouped or of 9+ digits) from left to right; `i` (the end of what was read last, never
+ * inside a run) skips the runs a candidate swallowed.
  */
 export function detectCreditCards(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
   const starts = runs.starts;
-  const ends = runs.ends;
-  const rc = runs.count;
+  const nums = runs.nums;
+  const nc = runs.numCount;
   let i = 0;
-  for (let r = 0; r < rc; r++) {
+  for (let c = 0; c < nc; c++) {
     tick(1);
-    const s = unchecked(starts[r]);
-    if (s < i) continue;
-    const e = unchecked(ends[r]);
-    if (isWordByte(at(ptr, n, s - 1))) { i = e; continue; }
-    // Most digit runs are short numbers: one group of fewer than 12 digits is no card.
-    const q = at(ptr, n, e);
-    const grouped = (q == 0x20 || q == 0x2D) && isDigit(at(ptr, n, e + 1));
-    if (!grouped && e - s < 12) { i = e; continue; }
-    run.read(ptr, n, s, 19);
+    const k = unchecked(nums[c]);
+    if (unchecked(starts[k]) < i) continue;
+    run.read(ptr, n, runs, k, 19);
     i = run.end;
-    const score = cardScore(ptr, n);
+    const score = cardScore(ptr, n, runs);
     if (score > 0) {
-      out.add(run.start, run.end, PiiType.CreditCard, unchecked(BRAND_IDS[cardBrand(run.digits, run.count)]), score);
+      out.add(run.start, run.end, PiiType.CreditCard, unchecked(BRAND_IDS[brand]), score);
     }
   }
 }
 
-function cardScore(ptr: usize, n: i32): i32 {
+function cardScore(ptr: usize, n: i32, runs: DigitRuns): i32 {
   const c = run.count;
   if (c < 12 || c > 19) return 0;
   if (!standsAlone(ptr, n, run.start, run.end)) return 0;
   if (run.groupCount > 1 && !cardGrouping()) return 0;
-  const brand = cardBrand(run.digits, c);
+  run.fillDigits(ptr, runs);
+  brand = cardBrand(run.digits, c);
   if (brand == Brand.None) return 0;
   if (!luhnValid(run.digits, c)) return 0;
   // 0000 0000 0000 0000 passes Luhn; a run of one digit is a placeholder, not a card.

@@ -3,7 +3,7 @@
 // compact, or in groups of four separated by single spaces as printed, and confirmed by
 // mod-97. Lower-case IBANs are accepted (people type them), checked as upper case.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isAlnum, isAlpha, isDigit, isWordByte } from "./detect-chars";
+import { at, isAlnum, isDigit, isWordByte } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
 import { ibanLength, ibanMod97Valid } from "./validate";
 import { WordList } from "./context";
@@ -18,30 +18,24 @@ const buf = new StaticArray<u8>(40);
 
 export function detectIbans(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
-  // An IBAN starts at i with letters at i, i+1 and digits at i+2, i+3: only the first digit of
-  // a digit run can be the i+2 of a candidate, so the scan jumps from digit run to digit run.
+  // An IBAN starts at s with letters at s, s+1 and digits at s+2, s+3: only the first digit of
+  // a digit run can be the s+2 of a candidate, and the index lists the runs with two letters
+  // before them at a word start, so the scan jumps from candidate to candidate.
   let i = 0; // no candidate starts before i (the end of the last IBAN found)
-  let j = 0; // runs starting before j were swallowed by the last IBAN found
   const starts = runs.starts;
-  const ends = runs.ends;
-  const rc = runs.count;
-  for (let r = 0; r < rc; r++) {
+  const ibans = runs.ibans;
+  const ic = runs.ibanCount;
+  for (let c = 0; c < ic; c++) {
     tick(1);
-    if (unchecked(starts[r]) < j) continue;
-    j = unchecked(starts[r]);
-    const s = j - 2;
-    if (s >= i && s + 4 < n && isAlpha(at(ptr, n, s + 1)) && isAlpha(at(ptr, n, s)) && isDigit(at(ptr, n, j + 1)) && !isWordByte(at(ptr, n, s - 1))) {
-      const end = readIban(ptr, n, s);
-      if (end > 0) {
-        let score = 85;
-        if (IBAN_WORDS.before(ptr, n, s, 40)) score += 10;
-        out.add(s, end, PiiType.Iban, SUB_IBAN, score);
-        i = end;
-        j = end;
-        continue;
-      }
+    const s = unchecked(starts[unchecked(ibans[c])]) - 2;
+    if (s < i || s + 4 >= n || !isDigit(at(ptr, n, s + 3))) continue;
+    const end = readIban(ptr, n, s);
+    if (end > 0) {
+      let score = 85;
+      if (IBAN_WORDS.before(ptr, n, s, 40)) score += 10;
+      out.add(s, end, PiiType.Iban, SUB_IBAN, score);
+      i = end;
     }
-    j = unchecked(ends[r]);
   }
 }
 
