@@ -6,6 +6,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
+import { colonMayStart } from "./ip-starts";
 import { alnumEnd, wordEnd } from "./simd-bytes";
 import { NOT_PII_WORDS } from "./context";
 import { tick } from "./work";
@@ -17,12 +18,13 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   const n = <i32>len;
   let i = 0;
   // The next digit or ':' at or after i that may start an address comes from the digit-run
-  // index: its IP candidates (runs followed by a letter, digit, '.' or ':' and not glued to a
-  // word byte other than a hex letter) and its colons. A run left out of the candidates is one
-  // this loop would skip whole: to its end (no '.' or ':' after its hex part, so whatever step
-  // reads from it is cut there and finds nothing) or to its word's end (inside a word nothing
-  // starts an address, nor in the rest of that word). i only grows, so the cursors r (first
-  // candidate not ending by i) and m (first colon at or after i) only move forward.
+  // index: its IP candidates (runs followed by a letter, digit, '.' or ':', at a word start or
+  // after at most four hex letters at one) and its colons, of which only those where step may
+  // read an address are visited (ip-starts.ts). A run or colon left out is one this loop would
+  // skip: a run to its end (no '.' or ':' after its hex part, so whatever step reads from it is
+  // cut there and finds nothing) or to its word's end (inside a word nothing starts an
+  // address, nor in the rest of that word), a colon to the next byte. i only grows, so the
+  // cursors r (first candidate not ending by i) and m (next colon to test) only move forward.
   const starts = runs.starts;
   const ends = runs.ends;
   const ips = runs.ips;
@@ -31,6 +33,7 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   const cc = runs.colonCount;
   let r = 0;
   let m = 0;
+  let colon = -1; // the first colon to visit at or after i (n: none), once i passed the last one
   // Addresses start at a word start with a digit (v4, v6), a ':' ("::1") or a run of at most
   // four hex letters followed by a digit or ':' (fe80::, abcd:...). So the scan jumps to the
   // next candidate digit or ':' (0x30..0x3A) and looks back over at most four hex letters for
@@ -39,9 +42,16 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   while (i < n) {
     tick(1);
     while (r < rc && unchecked(ends[unchecked(ips[r])]) <= i) { tick(1); r++; }
-    while (m < cc && unchecked(colons[m]) < i) { tick(1); m++; }
+    if (colon < i) {
+      colon = n;
+      while (m < cc) {
+        tick(1);
+        const x = unchecked(colons[m++]);
+        if (x >= i && colonMayStart(ptr, n, x)) { colon = x; break; }
+      }
+    }
     const d = r < rc ? max(i, unchecked(starts[unchecked(ips[r])])) : n;
-    const c = m < cc ? min(d, unchecked(colons[m])) : d;
+    const c = min(d, colon);
     if (c >= n) break;
     if (c == d) {
       // A digit of a candidate run, reached inside it when the last step stopped there: then

@@ -6,7 +6,7 @@
 // their entity instead of re-testing every run with branches. Positions are increasing; the
 // lists are reused from scan to scan.
 import { at } from "./detect-chars";
-import { Cls, cls } from "./numeric-classes";
+import { cls } from "./numeric-classes";
 import { TAIL } from "./simd-bytes";
 import { tick } from "./work";
 
@@ -34,8 +34,9 @@ export class DigitRuns {
   ibans: StaticArray<i32> = new StaticArray<i32>(256);
   ibanCount: i32 = 0;
   /**
-   * Followed by a letter, digit, '.' or ':', and not right after a word byte other than a hex
-   * letter (the IP reader skips such a run to its word's end without reading it).
+   * Followed by a letter, digit, '.' or ':', and at a word start or after one to four hex
+   * letters at a word start (fe80::1): the IP reader skips a run inside a word to the word's
+   * end without reading it, and nothing in the rest of that word starts an address either.
    */
   ips: StaticArray<i32> = new StaticArray<i32>(256);
   ipCount: i32 = 0;
@@ -144,12 +145,13 @@ export class DigitRuns {
     for (let k = 0; k < rc; k++) {
       const s = load<i32>(starts + (<usize>k << 2));
       const e = load<i32>(ends + (<usize>k << 2));
-      // Bytes s-3, s-2, s-1 in bits 8..31 of `before`; bytes e, e+1 in bits 0..15 of `after`.
+      // Bytes s-4 .. s-1 in `before` (s-1 highest); bytes e, e+1 in bits 0..15 of `after`.
       const before = s >= 4 ? load<u32>(ptr + <usize>s - 4) : at(ptr, n, s - 1) << 24 | at(ptr, n, s - 2) << 16 | at(ptr, n, s - 3) << 8;
       const after = e + 2 <= n ? <u32>load<u16>(ptr + <usize>e) : at(ptr, n, e) | at(ptr, n, e + 1) << 8;
       const b1 = cls(before >> 24);
       const b2 = cls((before >> 16) & 0xFF);
       const b3 = cls((before >> 8) & 0xFF);
+      const b4 = cls(before & 0xFF);
       const a0 = cls(after & 0xFF);
       const a1 = cls(after >> 8);
       const len = e - s;
@@ -160,7 +162,10 @@ export class DigitRuns {
       store<i32>(ibans + (<usize>ibanCount << 2), k);
       ibanCount += (b1 & b2) >> 1 & ~b3 >> 2 & 1; // Cls.Alpha twice, then no Cls.Word
       store<i32>(ips + (<usize>ipCount << 2), k);
-      ipCount += (a0 >> 4) & ~b1 >> 5 & 1; // Cls.IpNext after, no Cls.WordNotHex before
+      // Cls.IpNext after; before, a non-word byte (Cls.Word clear), or Cls.HexLetter and then the
+      // same test one byte further back, four times (a fifth hex letter is left to the reader).
+      const ipStart = ~b1 >> 2 | b1 >> 6 & (~b2 >> 2 | b2 >> 6 & (~b3 >> 2 | b3 >> 6 & (~b4 >> 2 | b4 >> 6)));
+      ipCount += (a0 >> 4) & ipStart & 1;
     }
     this.numCount = numCount;
     this.ibanCount = ibanCount;

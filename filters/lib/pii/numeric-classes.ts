@@ -13,6 +13,8 @@ export const enum Cls {
   IpNext = 16,
   /** A word byte other than a hex letter: a digit run after one is inside a word for the IP reader. */
   WordNotHex = 32,
+  /** a-f, A-F: the IP reader looks back over up to four of them for an address's start. */
+  HexLetter = 64,
 }
 
 /** CLASS + b holds the Cls bits of byte b (static memory: no GC reference, one load a byte). */
@@ -33,6 +35,7 @@ function fillClasses(): void {
     if (b == 0x20 || b == 0x2D) c |= Cls.Sep;
     if (digit || alpha || b == 0x2E || b == 0x3A) c |= Cls.IpNext;
     if (word && !hexLetter) c |= Cls.WordNotHex;
+    if (hexLetter) c |= Cls.HexLetter;
     store<u8>(CLASS + <usize>b, <u8>c);
   }
 }
