@@ -26,6 +26,7 @@ export function detectIbans(ptr: usize, len: usize, runs: DigitRuns, out: Findin
   for (let c = 0; c < ic; c++) {
     tick(1);
     const s = unchecked(starts[unchecked(ibans[c])]) - 2;
+    // (A '_' among the two "letters" gets no length from ibanLength: readIban rejects it.)
     if (s < i || s + 4 >= n || !isDigit(at(ptr, n, s + 3))) continue;
     const end = readIban(ptr, n, s);
     if (end > 0) {

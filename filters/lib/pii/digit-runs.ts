@@ -6,7 +6,7 @@
 // their entity instead of re-testing every run with branches. Positions are increasing; the
 // lists are reused from scan to scan.
 import { at } from "./detect-chars";
-import { cls } from "./numeric-classes";
+import { before, cls, kind } from "./numeric-classes";
 import { TAIL } from "./simd-bytes";
 import { tick } from "./work";
 
@@ -30,7 +30,10 @@ export class DigitRuns {
    */
   nums: StaticArray<i32> = new StaticArray<i32>(256);
   numCount: i32 = 0;
-  /** Two letters right before, not glued to a word byte before them (an IBAN's "DE89"). */
+  /**
+   * Two word bytes other than digits right before, at a word start (an IBAN's "DE89"; '_' too,
+   * which the IBAN reader rejects).
+   */
   ibans: StaticArray<i32> = new StaticArray<i32>(256);
   ibanCount: i32 = 0;
   /**
@@ -126,8 +129,8 @@ export class DigitRuns {
   }
 
   /**
-   * Sorts every run into the candidate lists by the three bytes before it and the two after
-   * it. Each list gets the run's index written unconditionally and its count advanced by the
+   * Sorts every run into the candidate lists by the four bytes before it (one BEFORE load of
+   * their kinds) and the two after it. Each list gets the run's index written unconditionally and its count advanced by the
    * test's 0/1 result, so the pass has no data-dependent branch.
    */
   private classify(ptr: usize, n: i32): void {
@@ -145,27 +148,19 @@ export class DigitRuns {
     for (let k = 0; k < rc; k++) {
       const s = load<i32>(starts + (<usize>k << 2));
       const e = load<i32>(ends + (<usize>k << 2));
-      // Bytes s-4 .. s-1 in `before` (s-1 highest); bytes e, e+1 in bits 0..15 of `after`.
-      const before = s >= 4 ? load<u32>(ptr + <usize>s - 4) : at(ptr, n, s - 1) << 24 | at(ptr, n, s - 2) << 16 | at(ptr, n, s - 3) << 8;
+      // Bytes s-4 .. s-1 in `w` (s-1 highest); bytes e, e+1 in bits 0..15 of `after`.
+      const w = s >= 4 ? load<u32>(ptr + <usize>s - 4) : at(ptr, n, s - 1) << 24 | at(ptr, n, s - 2) << 16 | at(ptr, n, s - 3) << 8;
       const after = e + 2 <= n ? <u32>load<u16>(ptr + <usize>e) : at(ptr, n, e) | at(ptr, n, e + 1) << 8;
-      const b1 = cls(before >> 24);
-      const b2 = cls((before >> 16) & 0xFF);
-      const b3 = cls((before >> 8) & 0xFF);
-      const b4 = cls(before & 0xFF);
+      const b = before(kind(w >> 24) | kind((w >> 16) & 0xFF) << 2 | kind((w >> 8) & 0xFF) << 4 | kind(w & 0xFF) << 6);
       const a0 = cls(after & 0xFF);
       const a1 = cls(after >> 8);
-      const len = e - s;
-      const alone = ~b1 >> 2 & 1; // Cls.Word is bit 2
       const grouped = (a0 >> 3) & a1 & 1; // Cls.Sep (bit 3) then Cls.Digit (bit 0)
       store<i32>(nums + (<usize>numCount << 2), k);
-      numCount += alone & (grouped | <u32>(len >= 9));
+      numCount += b & (grouped | <u32>(e - s >= 9)); // Before.Alone is bit 0
       store<i32>(ibans + (<usize>ibanCount << 2), k);
-      ibanCount += (b1 & b2) >> 1 & ~b3 >> 2 & 1; // Cls.Alpha twice, then no Cls.Word
+      ibanCount += (b >> 1) & 1; // Before.IbanLetters
       store<i32>(ips + (<usize>ipCount << 2), k);
-      // Cls.IpNext after; before, a non-word byte (Cls.Word clear), or Cls.HexLetter and then the
-      // same test one byte further back, four times (a fifth hex letter is left to the reader).
-      const ipStart = ~b1 >> 2 | b1 >> 6 & (~b2 >> 2 | b2 >> 6 & (~b3 >> 2 | b3 >> 6 & (~b4 >> 2 | b4 >> 6)));
-      ipCount += (a0 >> 4) & ipStart & 1;
+      ipCount += (b >> 2) & (a0 >> 4) & 1; // Before.IpStart, then Cls.IpNext after
     }
     this.numCount = numCount;
     this.ibanCount = ibanCount;
