@@ -18,12 +18,12 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   const n = <i32>len;
   let i = 0;
   // The next digit or ':' at or after i that may start an address comes from the digit-run
-  // index: its IP candidates (runs followed by a letter, digit, '.' or ':', at a word start or
+  // index: its IP candidates (runs followed by a hex letter, '.' or ':', at a word start or
   // after at most four hex letters at one) and its colons, of which only those where step may
   // read an address are visited (ip-starts.ts). A run or colon left out is one this loop would
-  // skip: a run to its end (no '.' or ':' after its hex part, so whatever step reads from it is
-  // cut there and finds nothing) or to its word's end (inside a word nothing starts an
-  // address, nor in the rest of that word), a colon to the next byte. i only grows, so the
+  // skip: a run to its end or its token's end (no '.' or ':' right after its hex part, so
+  // whatever step reads from it fails the shape test) or to its word's end (inside a word
+  // nothing starts an address, nor in the rest of that word), a colon to the next byte. i only grows, so the
   // cursors r (first candidate not ending by i) and m (next colon to test) only move forward.
   const starts = runs.starts;
   const ends = runs.ends;

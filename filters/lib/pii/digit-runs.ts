@@ -37,9 +37,10 @@ export class DigitRuns {
   ibans: StaticArray<i32> = new StaticArray<i32>(256);
   ibanCount: i32 = 0;
   /**
-   * Followed by a letter, digit, '.' or ':', and at a word start or after one to four hex
-   * letters at a word start (fe80::1): the IP reader skips a run inside a word to the word's
-   * end without reading it, and nothing in the rest of that word starts an address either.
+   * Followed by a hex letter, '.' or ':', and at a word start or after one to four hex letters
+   * at a word start (fe80::1): the IP reader skips a run inside a word to the word's end
+   * without reading it, and nothing in the rest of that word starts an address either; a run
+   * followed by another letter fails its shape test and is skipped to its token's end.
    */
   ips: StaticArray<i32> = new StaticArray<i32>(256);
   ipCount: i32 = 0;

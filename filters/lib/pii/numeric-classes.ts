@@ -10,7 +10,10 @@ export const enum Cls {
   Word = 4,
   /** ' ' or '-': the separators cards and SSNs are printed with. */
   Sep = 8,
-  /** Letter, digit, '.' or ':': a digit run followed by one may be part of an IP address. */
+  /**
+   * Hex letter, digit, '.' or ':': a digit run followed by one may be part of an IP address
+   * (one followed by another letter is cut there: no address reads on past it).
+   */
   IpNext = 16,
   /** A word byte other than a hex letter: a digit run after one is inside a word for the IP reader. */
   WordNotHex = 32,
@@ -34,7 +37,7 @@ function fillClasses(): void {
     if (alpha) c |= Cls.Alpha;
     if (word) c |= Cls.Word;
     if (b == 0x20 || b == 0x2D) c |= Cls.Sep;
-    if (digit || alpha || b == 0x2E || b == 0x3A) c |= Cls.IpNext;
+    if (digit || hexLetter || b == 0x2E || b == 0x3A) c |= Cls.IpNext;
     if (word && !hexLetter) c |= Cls.WordNotHex;
     if (hexLetter) c |= Cls.HexLetter;
     store<u8>(CLASS + <usize>b, <u8>c);
