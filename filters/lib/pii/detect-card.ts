@@ -5,7 +5,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
-import { Brand, cardBrand, luhnValid } from "./validate";
+import { Brand, cardBrand } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
 import { tick } from "./work";
 
@@ -52,18 +52,53 @@ function cardScore(ptr: usize, n: i32, runs: DigitRuns): i32 {
   if (c < 12 || c > 19) return 0;
   if (!standsAlone(ptr, n, run.start, run.end)) return 0;
   if (run.groupCount > 1 && !cardGrouping()) return 0;
-  run.fillDigits(ptr, runs);
-  brand = cardBrand(run.digits, c);
+  const lead = scanDigits(ptr, runs, c);
+  brand = cardBrand(lead, c);
   if (brand == Brand.None) return 0;
-  if (!luhnValid(run.digits, c)) return 0;
+  if (!luhnOk) return 0;
   // 0000 0000 0000 0000 passes Luhn; a run of one digit is a placeholder, not a card.
-  let same = true;
-  for (let k = 1; k < c; k++) if (unchecked(run.digits[k]) != unchecked(run.digits[0])) same = false;
-  if (same) return 0;
+  if (allSame) return 0;
   let score = 75;
   if (CARD_WORDS.near(ptr, n, run.start, run.end, 48, 16)) score += 20;
   if (NOT_PII_WORDS.before(ptr, n, run.start, 32)) score -= 45;
   return score;
+}
+
+/** Results of scanDigits besides its return value. */
+let luhnOk = false;
+let allSame = false;
+
+/**
+ * One pass over the c digits of the groups read, in the text: returns the six leading digits
+ * as a number, and sets luhnOk (the mod-10 check: from the right, every second digit doubled,
+ * as validate.ts luhnValid) and allSame.
+ */
+function scanDigits(ptr: usize, runs: DigitRuns, c: i32): i32 {
+  const starts = changetype<usize>(runs.starts);
+  const ends = changetype<usize>(runs.ends);
+  const first = run.first;
+  const last = first + run.groupCount;
+  const d0 = <u32>load<u8>(ptr + <usize>load<i32>(starts + (<usize>first << 2)));
+  let lead = 0;
+  let sum: u32 = 0;
+  let diff: u32 = 0;
+  let j = 0;
+  for (let r = first; r < last; r++) {
+    const s = load<i32>(starts + (<usize>r << 2));
+    const e = load<i32>(ends + (<usize>r << 2));
+    tick(e - s);
+    for (let x = s; x < e; x++) {
+      const b = <u32>load<u8>(ptr + <usize>x);
+      if (j < 6) lead = lead * 10 + <i32>(b - 0x30);
+      const t = (b - 0x30) << <u32>((c - 1 - j) & 1);
+      sum += t > 9 ? t - 9 : t;
+      diff |= b ^ d0;
+      j++;
+    }
+  }
+  luhnOk = sum % 10 == 0;
+  allSame = diff == 0;
+  return lead;
 }
 
 /** Printed groupings: a first group of 4, then groups of 4-6 (Amex/Diners 6), last 3-6. */

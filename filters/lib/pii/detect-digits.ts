@@ -22,7 +22,7 @@ export class DigitRun {
   /** The separator byte used (0 = none). */
   sep: u32 = 0;
   /** Index of the first group's run in the index read from. */
-  private first: i32 = 0;
+  first: i32 = 0;
 
   /**
    * Reads digit groups from run k of `runs`, joined by one kind of separator, a space or a dash

@@ -1,5 +1,7 @@
 // Checksums and number-plan rules the detectors confirm candidates with. Inputs are small
-// scratch buffers the detectors fill (digit values, or upper-case IBAN characters).
+// buffers of digit values or upper-case IBAN characters, or a card's six leading digits. The
+// card and IBAN detectors fold Luhn and mod-97 into their own pass over the text (same
+// arithmetic); luhnValid and ibanMod97Valid are the buffer forms the test entry checks.
 
 /** Luhn (mod 10) over digit values d[0..n). */
 export function luhnValid(d: StaticArray<u8>, n: i32): bool {
@@ -89,21 +91,13 @@ export const enum Brand {
   None = 0, Visa, Mastercard, Amex, Discover, Diners, Jcb, UnionPay, Maestro, Mir, Uatp,
 }
 
-/** Leading digits of d as a number (k ≤ 6 and k ≤ n). */
-function prefix(d: StaticArray<u8>, k: i32): i32 {
-  let v = 0;
-  for (let i = 0; i < k; i++) v = v * 10 + <i32>unchecked(d[i]);
-  return v;
-}
-
 /**
- * The brand whose IIN range and length rules fit n digits d (the issuers' published ranges);
- * None when no brand issues such a number.
+ * The brand whose IIN range and length rules fit a number of n digits whose six leading digits
+ * are p6 (the issuers' published ranges); None when no brand issues such a number.
  */
-export function cardBrand(d: StaticArray<u8>, n: i32): Brand {
+export function cardBrand(p6: i32, n: i32): Brand {
   if (n < 12 || n > 19) return Brand.None;
   // Every shorter prefix from the six leading digits (divisions by constants: no loops).
-  const p6 = prefix(d, 6);
   const p4 = p6 / 100;
   const p3 = p6 / 1000;
   const p2 = p6 / 10000;
