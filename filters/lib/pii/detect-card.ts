@@ -30,6 +30,7 @@ let brand: Brand = Brand.None;
  */
 export function detectCreditCards(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   const starts = runs.starts;
   const nums = runs.nums;
   const nc = runs.numCount;

@@ -16,6 +16,7 @@ const IBAN_WORDS = new WordList("iban bank account acct$ transfer swift bic$ sep
 
 export function detectIbans(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   // An IBAN starts at s with letters at s, s+1 and digits at s+2, s+3: only the first digit of
   // a digit run can be the s+2 of a candidate, and the index lists the runs with two letters
   // before them at a word start, so the scan jumps from candidate to candidate.

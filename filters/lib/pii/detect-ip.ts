@@ -16,6 +16,7 @@ const SUB_V6 = subtypeId("ipv6");
 
 export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   let i = 0;
   // The next digit or ':' at or after i that may start an address comes from the digit-run
   // index: its IP candidates (runs followed by a hex letter, '.' or ':', at a word start or

@@ -19,6 +19,7 @@ const run = new DigitRun();
 /** Walks the card and SSN candidates of `runs` (built for this text) as detectCreditCards does. */
 export function detectUsSsns(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   const starts = runs.starts;
   const nums = runs.nums;
   const nc = runs.numCount;

@@ -1,10 +1,10 @@
 // One pass over a text for the numeric detectors (card, SSN, IBAN, IP, phone): the start and
 // end of every maximal run of ASCII digits, plus where the few other bytes they anchor on are
 // (':' for IPv6, '+' / '(' / 0xEF for phone numbers). Built once per scan with 16-byte SIMD
-// compares, then each run is classified once by the bytes around it (numeric-classes.ts) into
-// per-detector candidate lists, so card, SSN, IBAN and IP visit only the runs that can start
-// their entity instead of re-testing every run with branches. Positions are increasing; the
-// lists are reused from scan to scan.
+// compares; then, on the first detector's request, each run is classified once by the bytes
+// around it (numeric-classes.ts) into per-detector candidate lists, so card, SSN, IBAN and IP
+// visit only the runs that can start their entity instead of re-testing every run with
+// branches. Positions are increasing; the lists are reused from scan to scan.
 import { at } from "./detect-chars";
 import { before, cls, kind } from "./numeric-classes";
 import { TAIL } from "./simd-bytes";
@@ -44,13 +44,16 @@ export class DigitRuns {
    */
   ips: StaticArray<i32> = new StaticArray<i32>(256);
   ipCount: i32 = 0;
+  /** The candidate lists describe the text of the last build (see classifyOnce). */
+  private classified: bool = false;
 
   /**
    * 64 bytes a step: 16-byte SIMD compares give exact 64-bit masks of the digits, colons and
    * marks (bit k = byte i + k); a run starts at a digit after a non-digit and ends at a
    * non-digit after a digit (`carry`: the previous step ended in a digit). The last < 64 bytes
    * are copied into a zeroed scratch block (0 is none of these bytes), so nothing outside
-   * [ptr, ptr+n) is read. One pass over the text whatever it holds, then one over the runs.
+   * [ptr, ptr+n) is read. One pass over the text whatever it holds (then one over the runs,
+   * classifyOnce, when a detector asks for its candidates).
    */
   build(ptr: usize, n: i32): void {
     let count = 0;
@@ -126,7 +129,17 @@ export class DigitRuns {
     this.count = count;
     this.colonCount = colonCount;
     this.markCount = markCount;
+    this.classified = false;
+  }
+
+  /**
+   * The candidate lists of the text the index was built for, computed on the first call after
+   * build (a scan with none of card, SSN, IBAN, IP on never pays for them).
+   */
+  classifyOnce(ptr: usize, n: i32): void {
+    if (this.classified) return;
     this.classify(ptr, n);
+    this.classified = true;
   }
 
   /**
