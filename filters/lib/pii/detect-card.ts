@@ -3,10 +3,9 @@
 // length. Subtype = brand. Context words ("card", "visa") raise the score; document-number
 // words ("order", "tracking", "invoice") lower it below the threshold.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isWordByte } from "./detect-chars";
 import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
-import { Brand, cardBrand, luhnValid } from "./validate";
+import { Brand, cardBrand } from "./validate";
 import { NOT_PII_WORDS, WordList } from "./context";
 import { tick } from "./work";
 
@@ -21,52 +20,86 @@ const CARD_WORDS = new WordList(
 );
 
 const run = new DigitRun();
+/** The brand of the run cardScore last accepted. */
+let brand: Brand = Brand.None;
 
 /**
- * Walks the maximal digit runs of `runs` (built for this text) from left to right; `i` (the end
- * of what was read last, never inside a run) skips the runs a candidate swallowed.
+ * Walks the card and SSN candidates of `runs` (built for this text: runs not glued to a word,
+ * grouped or of 9+ digits) from left to right; `i` (the end of what was read last, never
+ * inside a run) skips the runs a candidate swallowed.
  */
 export function detectCreditCards(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   const starts = runs.starts;
-  const ends = runs.ends;
-  const rc = runs.count;
+  const nums = runs.nums;
+  const nc = runs.numCount;
   let i = 0;
-  for (let r = 0; r < rc; r++) {
+  for (let c = 0; c < nc; c++) {
     tick(1);
-    const s = unchecked(starts[r]);
-    if (s < i) continue;
-    const e = unchecked(ends[r]);
-    if (isWordByte(at(ptr, n, s - 1))) { i = e; continue; }
-    // Most digit runs are short numbers: one group of fewer than 12 digits is no card.
-    const q = at(ptr, n, e);
-    const grouped = (q == 0x20 || q == 0x2D) && isDigit(at(ptr, n, e + 1));
-    if (!grouped && e - s < 12) { i = e; continue; }
-    run.read(ptr, n, s, 19);
+    const k = unchecked(nums[c]);
+    if (unchecked(starts[k]) < i) continue;
+    run.read(ptr, n, runs, k, 19);
     i = run.end;
-    const score = cardScore(ptr, n);
+    const score = cardScore(ptr, n, runs);
     if (score > 0) {
-      out.add(run.start, run.end, PiiType.CreditCard, unchecked(BRAND_IDS[cardBrand(run.digits, run.count)]), score);
+      out.add(run.start, run.end, PiiType.CreditCard, unchecked(BRAND_IDS[brand]), score);
     }
   }
 }
 
-function cardScore(ptr: usize, n: i32): i32 {
+function cardScore(ptr: usize, n: i32, runs: DigitRuns): i32 {
   const c = run.count;
   if (c < 12 || c > 19) return 0;
   if (!standsAlone(ptr, n, run.start, run.end)) return 0;
   if (run.groupCount > 1 && !cardGrouping()) return 0;
-  const brand = cardBrand(run.digits, c);
+  const lead = scanDigits(ptr, runs, c);
+  brand = cardBrand(lead, c);
   if (brand == Brand.None) return 0;
-  if (!luhnValid(run.digits, c)) return 0;
+  if (!luhnOk) return 0;
   // 0000 0000 0000 0000 passes Luhn; a run of one digit is a placeholder, not a card.
-  let same = true;
-  for (let k = 1; k < c; k++) if (unchecked(run.digits[k]) != unchecked(run.digits[0])) same = false;
-  if (same) return 0;
+  if (allSame) return 0;
   let score = 75;
   if (CARD_WORDS.near(ptr, n, run.start, run.end, 48, 16)) score += 20;
   if (NOT_PII_WORDS.before(ptr, n, run.start, 32)) score -= 45;
   return score;
+}
+
+/** Results of scanDigits besides its return value. */
+let luhnOk = false;
+let allSame = false;
+
+/**
+ * One pass over the c digits of the groups read, in the text: returns the six leading digits
+ * as a number, and sets luhnOk (the mod-10 check: from the right, every second digit doubled,
+ * as validate.ts luhnValid) and allSame.
+ */
+function scanDigits(ptr: usize, runs: DigitRuns, c: i32): i32 {
+  const starts = changetype<usize>(runs.starts);
+  const ends = changetype<usize>(runs.ends);
+  const first = run.first;
+  const last = first + run.groupCount;
+  const d0 = <u32>load<u8>(ptr + <usize>load<i32>(starts + (<usize>first << 2)));
+  let lead = 0;
+  let sum: u32 = 0;
+  let diff: u32 = 0;
+  let j = 0;
+  for (let r = first; r < last; r++) {
+    const s = load<i32>(starts + (<usize>r << 2));
+    const e = load<i32>(ends + (<usize>r << 2));
+    tick(e - s);
+    for (let x = s; x < e; x++) {
+      const b = <u32>load<u8>(ptr + <usize>x);
+      if (j < 6) lead = lead * 10 + <i32>(b - 0x30);
+      const t = (b - 0x30) << <u32>((c - 1 - j) & 1);
+      sum += t > 9 ? t - 9 : t;
+      diff |= b ^ d0;
+      j++;
+    }
+  }
+  luhnOk = sum % 10 == 0;
+  allSame = diff == 0;
+  return lead;
 }
 
 /** Printed groupings: a first group of 4, then groups of 4-6 (Amex/Diners 6), last 3-6. */

@@ -6,6 +6,7 @@
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isDigit, isHex, isWordByte, isAlnum } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
+import { colonMayStart } from "./ip-starts";
 import { alnumEnd, wordEnd } from "./simd-bytes";
 import { NOT_PII_WORDS } from "./context";
 import { tick } from "./work";
@@ -15,37 +16,48 @@ const SUB_V6 = subtypeId("ipv6");
 
 export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   let i = 0;
-  // The next digit or ':' at or after i comes from the digit-run index: i only grows, so the
-  // cursors r (first run not ending by i) and m (first colon at or after i) only move forward.
+  // The next digit or ':' at or after i that may start an address comes from the digit-run
+  // index: its IP candidates (runs followed by a hex letter, '.' or ':', at a word start or
+  // after at most four hex letters at one) and its colons, of which only those where step may
+  // read an address are visited (ip-starts.ts). A run or colon left out is one this loop would
+  // skip: a run to its end or its token's end (no '.' or ':' right after its hex part, so
+  // whatever step reads from it fails the shape test) or to its word's end (inside a word
+  // nothing starts an address, nor in the rest of that word), a colon to the next byte. i only grows, so the
+  // cursors r (first candidate not ending by i) and m (next colon to test) only move forward.
   const starts = runs.starts;
   const ends = runs.ends;
-  const rc = runs.count;
+  const ips = runs.ips;
+  const rc = runs.ipCount;
   const colons = runs.colons;
   const cc = runs.colonCount;
   let r = 0;
   let m = 0;
+  let colon = -1; // the first colon to visit at or after i (n: none), once i passed the last one
   // Addresses start at a word start with a digit (v4, v6), a ':' ("::1") or a run of at most
   // four hex letters followed by a digit or ':' (fe80::, abcd:...). So the scan jumps to the
-  // next digit or ':' (0x30..0x3A) and looks back over at most four hex letters for the start.
-  // Skipped positions are exactly those the byte-by-byte reading rejects or whose failure
-  // skips only bytes that cannot start an address (see step).
+  // next candidate digit or ':' (0x30..0x3A) and looks back over at most four hex letters for
+  // the start. Skipped positions are exactly those the byte-by-byte reading rejects or whose
+  // failure skips only bytes that cannot start an address (see step).
   while (i < n) {
     tick(1);
-    while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
-    while (m < cc && unchecked(colons[m]) < i) { tick(1); m++; }
-    const d = r < rc ? max(i, unchecked(starts[r])) : n;
-    const c = m < cc ? min(d, unchecked(colons[m])) : d;
+    while (r < rc && unchecked(ends[unchecked(ips[r])]) <= i) { tick(1); r++; }
+    if (colon < i) {
+      colon = n;
+      while (m < cc) {
+        tick(1);
+        const x = unchecked(colons[m++]);
+        if (x >= i && colonMayStart(ptr, n, x)) { colon = x; break; }
+      }
+    }
+    const d = r < rc ? max(i, unchecked(starts[unchecked(ips[r])])) : n;
+    const c = min(d, colon);
     if (c >= n) break;
     if (c == d) {
-      // A digit of run r. Most runs end at a blank or punctuation other than '.' and ':': then
-      // whatever step reads from this run (or from hex letters right before it) is cut at the
-      // run's end with no '.' or ':' after its hex part, so it skips to that end and finds nothing.
-      const e = unchecked(ends[r]);
-      const q = at(ptr, n, e);
-      if (!isAlnum(q) && q != 0x2E && q != 0x3A) { i = e; continue; }
-      // Glued to a word byte other than a hex letter (digits inside tokens and identifiers):
-      // no start here or before it, so step would skip the rest of the word. Done in place.
+      // A digit of a candidate run, reached inside it when the last step stopped there: then
+      // it is glued to a digit, a word byte other than a hex letter, and step would skip the
+      // rest of the word. Done in place.
       const p = at(ptr, n, c - 1);
       if (isWordByte(p) && !isHexLetter(p)) {
         i = wordEnd(ptr, c + 1, n);

@@ -2,7 +2,7 @@
 // "ssn"/"social security" is near (nine digits alone are too common to report). SSA rules:
 // area not 000/666/900-999, group not 00, serial not 0000.
 import { Findings, PiiType, subtypeId } from "./findings";
-import { at, isDigit, isWordByte } from "./detect-chars";
+import { at } from "./detect-chars";
 import { DigitRun, standsAlone } from "./detect-digits";
 import { DigitRuns } from "./digit-runs";
 import { ssnValid } from "./validate";
@@ -16,29 +16,25 @@ const NOT_SSN_WORDS = new WordList("phone tel$ fax mobile cell call order invoic
 
 const run = new DigitRun();
 
-/** Walks the maximal digit runs of `runs` (built for this text), as detectCreditCards does. */
+/** Walks the card and SSN candidates of `runs` (built for this text) as detectCreditCards does. */
 export function detectUsSsns(ptr: usize, len: usize, runs: DigitRuns, out: Findings): void {
   const n = <i32>len;
+  runs.classifyOnce(ptr, n);
   const starts = runs.starts;
-  const ends = runs.ends;
-  const rc = runs.count;
+  const nums = runs.nums;
+  const nc = runs.numCount;
   let i = 0;
-  for (let r = 0; r < rc; r++) {
+  for (let c = 0; c < nc; c++) {
     tick(1);
-    const s = unchecked(starts[r]);
-    if (s < i) continue;
-    const e = unchecked(ends[r]);
-    if (isWordByte(at(ptr, n, s - 1))) { i = e; continue; }
-    // Most digit runs are short numbers: one group of other than nine digits is no SSN.
-    const q = at(ptr, n, e);
-    const grouped = (q == 0x20 || q == 0x2D) && isDigit(at(ptr, n, e + 1));
-    if (!grouped && e - s != 9) { i = e; continue; }
-    run.read(ptr, n, s, 9);
+    const k = unchecked(nums[c]);
+    if (unchecked(starts[k]) < i) continue;
+    run.read(ptr, n, runs, k, 9);
     i = run.end;
     if (run.count != 9 || !standsAlone(ptr, n, run.start, run.end)) continue;
     const g = run.groupCount;
     const shaped = g == 3 && run.group(0) == 3 && run.group(1) == 2 && run.group(2) == 4;
     if (!shaped && g != 1) continue;
+    run.fillDigits(ptr, runs);
     if (!ssnValid(run.value(0, 3), run.value(3, 5), run.value(5, 9))) continue;
     const ctx = SSN_WORDS.before(ptr, n, run.start, 40);
     let score: i32;

@@ -1,5 +1,7 @@
 // Checksums and number-plan rules the detectors confirm candidates with. Inputs are small
-// scratch buffers the detectors fill (digit values, or upper-case IBAN characters).
+// buffers of digit values or upper-case IBAN characters, or a card's six leading digits. The
+// card and IBAN detectors fold Luhn and mod-97 into their own pass over the text (same
+// arithmetic); luhnValid and ibanMod97Valid are the buffer forms the test entry checks.
 
 /** Luhn (mod 10) over digit values d[0..n). */
 export function luhnValid(d: StaticArray<u8>, n: i32): bool {
@@ -20,23 +22,27 @@ export function luhnValid(d: StaticArray<u8>, n: i32): bool {
 
 /**
  * ISO 13616 check: move the first four characters to the end, letters A..Z become 10..35, and
- * the number mod 97 must be 1. Folded digit by digit so no big integer is needed.
- * `c` holds n upper-case ASCII letters or digits.
+ * the number mod 97 must be 1. Folded character by character so no big integer is needed:
+ * the remainder is kept below 2^32 / 100 by reducing it only once it passes 2^24, which saves
+ * most divisions. `c` holds n upper-case ASCII letters or digits.
  */
 export function ibanMod97Valid(c: StaticArray<u8>, n: i32): bool {
   if (n < 5) return false;
-  let r = 0;
-  for (let k = 0; k < n; k++) {
-    const ch = <i32>unchecked(c[(k + 4) % n]);
-    if (ch >= 0x30 && ch <= 0x39) {
-      r = (r * 10 + (ch - 0x30)) % 97;
-    } else if (ch >= 0x41 && ch <= 0x5A) {
-      r = (r * 100 + (ch - 0x41 + 10)) % 97;
+  let r: u32 = 0;
+  for (let k = 4; k < n + 4; k++) {
+    const ch = <u32>unchecked(c[k < n ? k : k - n]);
+    const digit = ch - 0x30;
+    const letter = ch - 0x41;
+    if (digit < 10) {
+      r = r * 10 + digit;
+    } else if (letter < 26) {
+      r = r * 100 + letter + 10;
     } else {
       return false;
     }
+    if (r >= 1 << 24) r %= 97;
   }
-  return r == 1;
+  return r % 97 == 1;
 }
 
 /**
@@ -85,24 +91,17 @@ export const enum Brand {
   None = 0, Visa, Mastercard, Amex, Discover, Diners, Jcb, UnionPay, Maestro, Mir, Uatp,
 }
 
-/** Leading digits of d as a number (k ≤ 6 and k ≤ n). */
-function prefix(d: StaticArray<u8>, k: i32): i32 {
-  let v = 0;
-  for (let i = 0; i < k; i++) v = v * 10 + <i32>unchecked(d[i]);
-  return v;
-}
-
 /**
- * The brand whose IIN range and length rules fit n digits d (the issuers' published ranges);
- * None when no brand issues such a number.
+ * The brand whose IIN range and length rules fit a number of n digits whose six leading digits
+ * are p6 (the issuers' published ranges); None when no brand issues such a number.
  */
-export function cardBrand(d: StaticArray<u8>, n: i32): Brand {
+export function cardBrand(p6: i32, n: i32): Brand {
   if (n < 12 || n > 19) return Brand.None;
-  const p1 = <i32>unchecked(d[0]);
-  const p2 = prefix(d, 2);
-  const p3 = prefix(d, 3);
-  const p4 = prefix(d, 4);
-  const p6 = prefix(d, 6);
+  // Every shorter prefix from the six leading digits (divisions by constants: no loops).
+  const p4 = p6 / 100;
+  const p3 = p6 / 1000;
+  const p2 = p6 / 10000;
+  const p1 = p6 / 100000;
   if ((p2 == 34 || p2 == 37) && n == 15) return Brand.Amex;
   if (p1 == 4 && (n == 13 || n == 16 || n == 19)) return Brand.Visa;
   if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n == 16) return Brand.Mastercard;
