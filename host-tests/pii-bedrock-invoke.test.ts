@@ -313,10 +313,11 @@ describe("Bedrock InvokeModelWithResponseStream (Anthropic models)", () => {
     expect(state(r).unreadable).toBe(1);
   });
 
-  it("a cross-region inference profile ARN naming an Anthropic model is scanned too", async () => {
+  it("inference profiles: one naming an Anthropic model, and an application profile (no vendor in its id) whose stream opens with message_start, are scanned too", async () => {
     const host = await trackedHost([piiFilter(CONFIG)]);
     const arn = encodeURIComponent("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0");
-    for (const path of [`/model/${arn}/invoke-with-response-stream`, "/model/eu.anthropic.claude-3-5-sonnet-20240620-v1:0/invoke-with-response-stream"]) {
+    const app = encodeURIComponent("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6");
+    for (const path of [`/model/${arn}/invoke-with-response-stream`, "/model/eu.anthropic.claude-3-5-sonnet-20240620-v1:0/invoke-with-response-stream", `/model/${app}/invoke-with-response-stream`]) {
       const r = await host.exchange(invokeExchange(streamOf(events(pieces(REPLY, 9), [])), { path }));
       const view = clientView(r.downstreamResponse!.body);
       expect(view.text, path).toBe(EXPECTED_TEXT);
@@ -330,9 +331,13 @@ describe("Bedrock InvokeModelWithResponseStream (Anthropic models)", () => {
       { generation: `Write to ${EMAIL}`, prompt_token_count: 12, generation_token_count: 4, stop_reason: null },
       { generation: " today.", prompt_token_count: null, generation_token_count: 6, stop_reason: "stop", "amazon-bedrock-invocationMetrics": { inputTokenCount: 12, outputTokenCount: 6, invocationLatency: 300, firstByteLatency: 100 } },
     ];
-    const ex = invokeExchange(streamOf(llama), { path: "/model/meta.llama3-70b-instruct-v1%3A0/invoke-with-response-stream", request: { prompt: "hi", max_gen_len: 50 } });
-    const r = await host.exchange(ex);
-    expect(Buffer.from(r.downstreamResponse!.body)).toEqual(Buffer.from(ex.response.body));
-    expect(state(r).response_streamed_unscanned).toBe(true);
+    const app = encodeURIComponent("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6");
+    for (const path of ["/model/meta.llama3-70b-instruct-v1%3A0/invoke-with-response-stream", `/model/${app}/invoke-with-response-stream`]) {
+      const ex = invokeExchange(streamOf(llama), { path, request: { prompt: "hi", max_gen_len: 50 } });
+      const r = await host.exchange(ex);
+      expect(Buffer.from(r.downstreamResponse!.body), path).toEqual(Buffer.from(ex.response.body));
+      expect(state(r).response_streamed_unscanned, path).toBe(true);
+      expect(state(r).unreadable, path).toBe(0);
+    }
   });
 });

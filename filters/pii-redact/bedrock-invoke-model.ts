@@ -1,10 +1,18 @@
-// Whether a Bedrock InvokeModelWithResponseStream call streams Anthropic Messages events, from
+// Whether a Bedrock InvokeModelWithResponseStream call streams Anthropic Messages events: from
 // the model id in its path (percent-decoded): `anthropic.claude-…`, a cross-region inference
 // profile `us.anthropic.…` / `eu.` / `apac.` / `global.` …, or an ARN whose last segment is one
-// of those (`…:foundation-model/anthropic.…`, `…:inference-profile/us.anthropic.…`). Other
-// vendors wrap their own event shapes, and opaque ids (application inference profiles,
-// provisioned throughput ARNs) name no vendor: those replies are not rewritten.
-import { startsWithAscii } from "../lib/bytes";
+// of those (`…:foundation-model/anthropic.…`, `…:inference-profile/us.anthropic.…`); otherwise
+// from the stream's first event, since application inference profiles and provisioned
+// throughput ARNs name no vendor. Other vendors wrap their own event shapes: not rewritten.
+import { indexOfAscii, startsWithAscii } from "../lib/bytes";
+
+/**
+ * The first event of an Anthropic Messages stream is message_start. Inside a JSON string the
+ * quotes would be escaped, so the literal can only be the event's own member.
+ */
+export function opensAnthropicStream(ptr: usize, len: usize): bool {
+  return indexOfAscii(ptr, len, "\"type\":\"message_start\"") >= 0;
+}
 
 export function streamsAnthropicEvents(ptr: usize, len: usize): bool {
   // An ARN: the resource id after the last '/'.

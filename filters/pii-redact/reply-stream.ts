@@ -23,6 +23,7 @@ import { findTextParts, PART_CONTINUES, TextParts } from "../lib/pii/text-parts"
 import { StreamUnits } from "../lib/providers/stream-units";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { InvokeEnvelope } from "./bedrock-invoke-envelope";
+import { opensAnthropicStream } from "./bedrock-invoke-model";
 import { PiiPolicy } from "./policy";
 
 class Channel {
@@ -56,6 +57,11 @@ export class ReplyStream {
   private envelope: InvokeEnvelope | null = null;
   private sealing: InvokeEnvelope | null = null;
   private sealed: ByteBuffer = new ByteBuffer(1 << 21, 1024);
+  private invokeDecided: bool = false;
+  /** InvokeStream: the model id names Anthropic; otherwise the first event decides. */
+  anthropicModel: bool = false;
+  /** InvokeStream of another vendor's events: every frame passed on as it came. */
+  unscanned: bool = false;
   private sse: bool;
   private ja: bool;
   private es: bool;
@@ -83,7 +89,6 @@ export class ReplyStream {
     this.ja = framing == BodyFraming.JsonArray;
     this.es = framing == BodyFraming.EventStream;
     this.textOp = operation;
-    // The caller (stream.ts) only streams InvokeStream replies here for Anthropic models.
     if (this.es && operation == Operation.InvokeStream) {
       this.textOp = Operation.Invoke;
       this.envelope = new InvokeEnvelope();
@@ -125,11 +130,19 @@ export class ReplyStream {
       }
       const env = this.envelope;
       if (env !== null) {
+        if (this.unscanned) { out.append(units.framePtr, units.frameLen); continue; }
         // Only `chunk` frames carry an event; one we cannot open is passed on and counted.
         if (!env.open(units.dataPtr, units.dataLen)) {
           if (eqAscii(units.namePtr, units.nameLen, "chunk")) this.badUnits++;
           out.append(units.framePtr, units.frameLen);
           continue;
+        }
+        if (!this.invokeDecided) {
+          // Ids that name no vendor (application inference profiles) are read when the stream
+          // opens the way Anthropic's does; other vendors' shapes have no rules here.
+          this.invokeDecided = true;
+          this.unscanned = !this.anthropicModel && !opensAnthropicStream(env.inner.ptr, env.inner.length);
+          if (this.unscanned) { out.append(units.framePtr, units.frameLen); continue; }
         }
         this.sealing = env;
         this.unit(env.inner.ptr, env.inner.length, units.namePtr, units.nameLen, out);

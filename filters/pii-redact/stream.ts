@@ -8,8 +8,8 @@
 //                    SSE, NDJSON, Gemini JSON-array and Bedrock ConverseStream event-stream:
 //                    event by event (reply-stream.ts), per channel, with a bounded hold-back.
 //                    InvokeModelWithResponseStream (base64-wrapped vendor events): the same for
-//                    Anthropic models; other vendors' replies pass through unscanned (filter
-//                    state says so).
+//                    Anthropic models (model id, else the first event); other vendors' replies
+//                    pass through unscanned (filter state says so).
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
@@ -129,10 +129,11 @@ export class PiiStream extends HttpContext {
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
     const op = this.rec.operation;
-    const eventStreamRead = op == Operation.ConverseStream || (op == Operation.InvokeStream && streamsAnthropicEvents(this.rec.modelPtr, <usize>this.rec.modelLen));
-    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray || (framing == BodyFraming.EventStream && eventStreamRead)) {
+    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray || (framing == BodyFraming.EventStream && (op == Operation.ConverseStream || op == Operation.InvokeStream))) {
       const c = this.pii.config;
-      this.reply = new ReplyStream(this.rec.provider, this.rec.operation, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
+      const reply = new ReplyStream(this.rec.provider, op, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
+      if (op == Operation.InvokeStream) reply.anthropicModel = streamsAnthropicEvents(this.rec.modelPtr, <usize>this.rec.modelLen);
+      this.reply = reply;
       this.removeResponseHeader("content-length");
       return FilterHeadersStatus.Continue;
     }
@@ -204,6 +205,8 @@ export class PiiStream extends HttpContext {
 
   onLog(): void {
     if (!this.active) return;
+    const reply = this.reply;
+    if (reply !== null && reply.unscanned) this.responseStreamed = true;
     publishPiiState(this);
     this.pii.record(this);
   }
