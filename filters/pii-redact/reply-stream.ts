@@ -1,15 +1,18 @@
 // A streamed reply (SSE, NDJSON, Gemini's JSON array, Bedrock's AWS event-stream) rewritten
-// event by event. Each event's text parts (lib/pii/
-// text-parts) that continue a channel — a choice's content deltas, a content block's text — go
-// through that channel's StreamRedactor (entities replaced, at most `bound` bytes held back) and
-// then its Restorer (placeholders put back); whole values (snapshots, `.done` repeats) are
-// handled at once. What a channel still holds when it ends is sent in a copy of its last text
+// event by event. Bedrock InvokeModelWithResponseStream frames wrap the vendor's own event in
+// base64 (`{"bytes": …}`, bedrock-invoke-envelope.ts): for Anthropic models each is opened, read
+// as an Anthropic Messages stream event and sealed again into its frame. Each event's text
+// parts (lib/pii/text-parts) that continue a channel — a choice's content deltas, a content
+// block's text — go through that channel's StreamRedactor (entities replaced, at most `bound`
+// bytes held back) and then its Restorer (placeholders put back); whole values (snapshots,
+// `.done` repeats) are handled at once. What a channel still holds when it ends is sent in a copy of its last text
 // event carrying just that text, right before the event that ends it (a finish_reason,
 // content_block_stop, message_delta/stop, finishReason, response.*.done/completed, done:true,
-// [DONE]) — so every event stays well-formed in the provider's own format.
+// [DONE]) — so every event stays well-formed in the provider's own format. An event-stream frame
+// whose event comes out unchanged is passed on as it came.
 import { ByteBuffer, indexOfAscii } from "../lib/bytes";
 import { FRAME_END, FRAME_NEED_MORE, FRAME_UNIT } from "../lib/framing";
-import { eqAscii } from "../lib/bytes";
+import { eqAscii, eqBytes } from "../lib/bytes";
 import { writeFrameBytes } from "../lib/providers/cutoff-bedrock";
 import { Findings } from "../lib/pii/findings";
 import { decodePart, JsonRewriter } from "../lib/pii/json-rewrite";
@@ -19,6 +22,8 @@ import { StreamRedactor } from "../lib/pii/stream-redact";
 import { findTextParts, PART_CONTINUES, TextParts } from "../lib/pii/text-parts";
 import { StreamUnits } from "../lib/providers/stream-units";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
+import { InvokeEnvelope } from "./bedrock-invoke-envelope";
+import { opensAnthropicStream } from "./bedrock-invoke-model";
 import { PiiPolicy } from "./policy";
 
 class Channel {
@@ -28,6 +33,8 @@ class Channel {
   lastData: ByteBuffer = new ByteBuffer(1 << 20, 512);
   lastEvent: ByteBuffer = new ByteBuffer(256, 32);
   lastPartOrdinal: i32 = 0;
+  /** InvokeStream: the envelope of that last text event, which its flush copy is sealed into. */
+  lastEnvelope: InvokeEnvelope | null = null;
   constructor(public id: i32, bound: usize, scan: ScanConfig, policy: PiiPolicy) {
     this.redactor = new StreamRedactor(bound, scan, policy);
     this.restorer = new Restorer(policy.vault);
@@ -44,6 +51,17 @@ export class ReplyStream {
   // Gemini's JSON array (without alt=sse) is re-emitted element by element; Bedrock's AWS
   // event-stream frames (CRCs) are re-encoded when their JSON changes, else passed on as they came.
   private units: StreamUnits;
+  /** The operation whose rules find the text (InvokeStream's inner events: Invoke's, Anthropic). */
+  private textOp: Operation;
+  /** InvokeStream: the envelope of the frame being read, and the one emit() seals into. */
+  private envelope: InvokeEnvelope | null = null;
+  private sealing: InvokeEnvelope | null = null;
+  private sealed: ByteBuffer = new ByteBuffer(1 << 21, 1024);
+  private invokeDecided: bool = false;
+  /** InvokeStream: the model id names Anthropic; otherwise the first event decides. */
+  anthropicModel: bool = false;
+  /** InvokeStream of another vendor's events: every frame passed on as it came. */
+  unscanned: bool = false;
   private sse: bool;
   private ja: bool;
   private es: bool;
@@ -70,6 +88,11 @@ export class ReplyStream {
     this.sse = framing == BodyFraming.Sse;
     this.ja = framing == BodyFraming.JsonArray;
     this.es = framing == BodyFraming.EventStream;
+    this.textOp = operation;
+    if (this.es && operation == Operation.InvokeStream) {
+      this.textOp = Operation.Invoke;
+      this.envelope = new InvokeEnvelope();
+    }
   }
 
   /** Rewrites one chunk of the reply into `out` (which may get more or fewer bytes). */
@@ -105,6 +128,26 @@ export class ReplyStream {
         out.append(units.framePtr, units.frameLen);
         continue;
       }
+      const env = this.envelope;
+      if (env !== null) {
+        if (this.unscanned) { out.append(units.framePtr, units.frameLen); continue; }
+        // Only `chunk` frames carry an event; one we cannot open is passed on and counted.
+        if (!env.open(units.dataPtr, units.dataLen)) {
+          if (eqAscii(units.namePtr, units.nameLen, "chunk")) this.badUnits++;
+          out.append(units.framePtr, units.frameLen);
+          continue;
+        }
+        if (!this.invokeDecided) {
+          // Ids that name no vendor (application inference profiles) are read when the stream
+          // opens the way Anthropic's does; other vendors' shapes have no rules here.
+          this.invokeDecided = true;
+          this.unscanned = !this.anthropicModel && !opensAnthropicStream(env.inner.ptr, env.inner.length);
+          if (this.unscanned) { out.append(units.framePtr, units.frameLen); continue; }
+        }
+        this.sealing = env;
+        this.unit(env.inner.ptr, env.inner.length, units.namePtr, units.nameLen, out);
+        continue;
+      }
       this.unit(units.dataPtr, units.dataLen, units.namePtr, units.nameLen, out);
     }
   }
@@ -114,7 +157,7 @@ export class ReplyStream {
     const terminal = isTerminal(dptr, dlen) || (this.es && (eqAscii(eptr, elen, "contentBlockStop") || eqAscii(eptr, elen, "messageStop")));
     if (terminal) this.flushAll(out);
     const parts = this.parts;
-    if (findTextParts(this.provider, this.operation, true, dptr, dlen, parts) < 0 || parts.count == 0) {
+    if (findTextParts(this.provider, this.textOp, true, dptr, dlen, parts) < 0 || parts.count == 0) {
       if (this.es) out.append(this.units.framePtr, this.units.frameLen);
       else this.emit(dptr, dlen, eptr, elen, out);
       return;
@@ -146,13 +189,20 @@ export class ReplyStream {
         ch.lastEvent.clear();
         ch.lastEvent.append(eptr, elen);
         ch.lastPartOrdinal = ordinalInChannel(parts, i);
+        const env = this.envelope;
+        if (env !== null) {
+          let saved = ch.lastEnvelope;
+          if (saved === null) ch.lastEnvelope = saved = new InvokeEnvelope();
+          saved.copyFrom(env);
+        }
       } else {
         this.whole(t, f);
       }
       w.replace(i, f.ptr, f.length);
     }
-    if (w.finish()) this.emit(w.out.ptr, w.out.length, eptr, elen, out);
-    else { this.badUnits++; this.emit(dptr, dlen, eptr, elen, out); }
+    if (!w.finish()) { this.badUnits++; this.emit(dptr, dlen, eptr, elen, out); return; }
+    if (this.es && eqBytes(w.out.ptr, w.out.length, dptr, dlen)) out.append(this.units.framePtr, this.units.frameLen);
+    else this.emit(w.out.ptr, w.out.length, eptr, elen, out);
   }
 
   /** A complete value (not a delta): entities replaced, then placeholders restored. */
@@ -191,7 +241,7 @@ export class ReplyStream {
       ch.restorer.restored = 0;
       if (f.length == 0 || ch.lastData.length == 0) continue;
       const parts = this.flushParts;
-      if (findTextParts(this.provider, this.operation, true, ch.lastData.ptr, ch.lastData.length, parts) < 0) continue;
+      if (findTextParts(this.provider, this.textOp, true, ch.lastData.ptr, ch.lastData.length, parts) < 0) continue;
       const target = partOfChannel(parts, ch.id, ch.lastPartOrdinal);
       if (target < 0) continue;
       const w = this.rewriter;
@@ -203,7 +253,11 @@ export class ReplyStream {
         if (i == target) w.replace(i, f.ptr, f.length);
         else w.replace(i, empty.ptr, 0);
       }
-      if (w.finish()) this.emit(w.out.ptr, w.out.length, ch.lastEvent.ptr, ch.lastEvent.length, out);
+      if (!w.finish()) continue;
+      const current = this.sealing;
+      if (ch.lastEnvelope !== null) this.sealing = ch.lastEnvelope;
+      this.emit(w.out.ptr, w.out.length, ch.lastEvent.ptr, ch.lastEvent.length, out);
+      this.sealing = current;
     }
   }
 
@@ -217,7 +271,15 @@ export class ReplyStream {
   private emit(dptr: usize, dlen: usize, eptr: usize, elen: usize, out: ByteBuffer): void {
     const crlf = this.crlf == 1;
     if (this.es) {
-      writeFrameBytes(out, eptr, elen, dptr, dlen);
+      const env = this.sealing;
+      if (env === null) {
+        writeFrameBytes(out, eptr, elen, dptr, dlen);
+        return;
+      }
+      const sealed = this.sealed;
+      sealed.clear();
+      if (env.seal(dptr, dlen, sealed)) writeFrameBytes(out, eptr, elen, sealed.ptr, sealed.length);
+      else this.badUnits++;
       return;
     }
     if (this.ja) {

@@ -7,8 +7,9 @@
 //   response         non-streamed JSON: buffered, entities replaced, placeholders restored.
 //                    SSE, NDJSON, Gemini JSON-array and Bedrock ConverseStream event-stream:
 //                    event by event (reply-stream.ts), per channel, with a bounded hold-back.
-//                    InvokeModelWithResponseStream (base64-wrapped vendor events) passes through
-//                    unscanned (filter state says so).
+//                    InvokeModelWithResponseStream (base64-wrapped vendor events): the same for
+//                    Anthropic models (model id, else the first event); other vendors' replies
+//                    pass through unscanned (filter state says so).
 //   end              filter state tollgate.pii and metrics: counts per direction, type, action
 import {
   BufferType, FilterDataStatus, FilterHeadersStatus, HeaderPair, HostBytes, HttpContext, MapType,
@@ -22,6 +23,7 @@ import { recogniseRequestHeaders } from "../lib/providers/recognise-headers";
 import { BodyFraming, Operation, Provider } from "../lib/providers/types";
 import { framingFor } from "../lib/providers/usage";
 import { DocumentRedactor, DOC_BLOCKED, DOC_REWRITTEN, DOC_UNREADABLE } from "./document";
+import { streamsAnthropicEvents } from "./bedrock-invoke-model";
 import { ReplyStream } from "./reply-stream";
 import { ByteBuffer, eqAsciiNoCase } from "../lib/bytes";
 import { Inflater, INFLATE_DATA, INFLATE_FORMAT_GZIP, INFLATE_FORMAT_ZLIB } from "../lib/inflate";
@@ -40,7 +42,7 @@ export class PiiStream extends HttpContext {
   private policy: PiiPolicy;
   private doc: DocumentRedactor;
   blockedType: i32 = 0;
-  /** A reply not rewritten: InvokeModelWithResponseStream, or an encoding we cannot decode. */
+  /** A reply not rewritten: InvokeModelWithResponseStream of a non-Anthropic model, or an encoding we cannot decode. */
   responseStreamed: bool = false;
   private responseUnrewritable: bool = false;
   private reply: ReplyStream | null = null;
@@ -126,9 +128,12 @@ export class PiiStream extends HttpContext {
     const ct = getHeaderMapValueBytes(MapType.HttpResponseHeaders, "content-type");
     const framing = ct === null ? BodyFraming.Json : framingFor(this.rec.operation, ct.ptr, ct.len);
     free(ct);
-    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray || (framing == BodyFraming.EventStream && this.rec.operation == Operation.ConverseStream)) {
+    const op = this.rec.operation;
+    if (framing == BodyFraming.Sse || framing == BodyFraming.Ndjson || framing == BodyFraming.JsonArray || (framing == BodyFraming.EventStream && (op == Operation.ConverseStream || op == Operation.InvokeStream))) {
       const c = this.pii.config;
-      this.reply = new ReplyStream(this.rec.provider, this.rec.operation, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
+      const reply = new ReplyStream(this.rec.provider, op, framing, c.scan, this.policy, c.holdBackBytes, 1 << 20);
+      if (op == Operation.InvokeStream) reply.anthropicModel = streamsAnthropicEvents(this.rec.modelPtr, <usize>this.rec.modelLen);
+      this.reply = reply;
       this.removeResponseHeader("content-length");
       return FilterHeadersStatus.Continue;
     }
@@ -200,6 +205,8 @@ export class PiiStream extends HttpContext {
 
   onLog(): void {
     if (!this.active) return;
+    const reply = this.reply;
+    if (reply !== null && reply.unscanned) this.responseStreamed = true;
     publishPiiState(this);
     this.pii.record(this);
   }

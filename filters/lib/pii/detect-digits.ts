@@ -1,10 +1,10 @@
 // Digit runs with separators, as credit cards and SSNs are written: digit groups joined by one
 // consistent separator. The reader walks the text's digit-run index (digit-runs.ts) group by
 // group, not byte by byte: a group is one maximal run, and the next group is the next run when
-// a single separator joins them. Digit values are copied out only for the few candidates whose
-// shape passes (fillDigits). The reader stops after a bounded number of digits, and callers
-// continue after `end` (skipping the runs that start before it), so a huge chain of groups is
-// walked once, never re-scanned.
+// a single separator joins them. Digit values are read only for the few candidates whose shape
+// passes (fillDigits; the card detector folds its own pass). The reader stops after a bounded
+// number of digits, and callers continue after `end` (skipping the runs that start before it),
+// so a huge chain of groups is walked once, never re-scanned.
 import { at, isDigit, isWordByte } from "./detect-chars";
 import { DigitRuns } from "./digit-runs";
 import { tick } from "./work";

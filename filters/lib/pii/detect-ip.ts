@@ -24,8 +24,9 @@ export function detectIpAddresses(ptr: usize, len: usize, runs: DigitRuns, out: 
   // read an address are visited (ip-starts.ts). A run or colon left out is one this loop would
   // skip: a run to its end or its token's end (no '.' or ':' right after its hex part, so
   // whatever step reads from it fails the shape test) or to its word's end (inside a word
-  // nothing starts an address, nor in the rest of that word), a colon to the next byte. i only grows, so the
-  // cursors r (first candidate not ending by i) and m (next colon to test) only move forward.
+  // nothing starts an address, nor in the rest of that word), a colon to the next byte.
+  // i only grows, so the cursors r (first candidate not ending by i) and m (next colon to
+  // test) only move forward.
   const starts = runs.starts;
   const ends = runs.ends;
   const ips = runs.ips;

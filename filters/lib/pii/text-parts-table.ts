@@ -194,8 +194,9 @@ function build(op: Operation, response: bool): RuleSet {
     case Operation.Responses: return response ? responsesResponse() : responsesRequest();
     case Operation.Messages:
     case Operation.Invoke: return response ? anthropicResponse() : anthropicRequest();
-    // Streamed InvokeModel events wrap the vendor's event in base64 (`{"bytes": …}`): no text
-    // can be rewritten in place.
+    // Streamed InvokeModel events wrap the vendor's event in base64 (`{"bytes": …}`): the frame
+    // itself has no text. pii-redact's reply-stream opens each chunk of an Anthropic model's
+    // stream and reads the event inside with Invoke's rules (Anthropic Messages).
     case Operation.InvokeStream: return response ? EMPTY : anthropicRequest();
     case Operation.GenerateContent:
     case Operation.StreamGenerateContent: return response ? geminiResponse() : geminiRequest();
