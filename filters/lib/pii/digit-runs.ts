@@ -144,8 +144,8 @@ export class DigitRuns {
 
   /**
    * Sorts every run into the candidate lists by the four bytes before it (one BEFORE load of
-   * their kinds) and the two after it. Each list gets the run's index written unconditionally and its count advanced by the
-   * test's 0/1 result, so the pass has no data-dependent branch.
+   * their kinds) and the two after it. Each list gets the run's index written unconditionally
+   * and its count advanced by the test's 0/1 result, so the pass has no data-dependent branch.
    */
   private classify(ptr: usize, n: i32): void {
     // Raw addresses: the loop touches no object, so nothing is spilled for the collector.
