@@ -96,18 +96,25 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
     const c = pch(ptr, n, i);
     const a = c & 0xFF;
     if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
-    if (c == (0x100 | a) && isDigit(a)) {
-      // Most digit runs are short numbers followed by a word or punctuation: fewer than 7
-      // digits, then at most one phone character, then none. readCandidate would stop there
-      // and reject the run, and the scan would go on after its digits.
-      // i is an ASCII digit, so it lies in run r (the first run ending after i).
-      const g = unchecked(ends[r]) - i;
-      if (g < 7) {
-        const q = at(ptr, n, i + g);
-        if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {
-          i += g;
-          continue;
+    if (c == (0x100 | a)) {
+      if (isDigit(a)) {
+        // i is an ASCII digit, so it lies in run r (the first run ending after i).
+        // Short numbers followed by a word or punctuation: fewer than 7 digits, then at most
+        // one phone character, then none. readCandidate would stop there and reject the run,
+        // and the scan would go on after its digits.
+        const g = unchecked(ends[r]) - i;
+        if (g < 7) {
+          const q = at(ptr, n, i + g);
+          if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {
+            i += g;
+            continue;
+          }
         }
+      } else {
+        // '+' or '(' before a word, as in code and prose: readCandidate would read no digit and
+        // the scan would go on at the next byte.
+        const q = at(ptr, n, i + 1);
+        if (q < 0x80 && !isDigit(q) && (a == 0x2B || !isPhoneAscii(q))) { i++; continue; }
       }
     }
     if (!startsAlone(ptr, n, i)) {
@@ -136,8 +143,11 @@ function startsAlone(ptr: usize, n: i32, i: i32): bool {
 
 /** Reads the run at s into the candidate state; false when it cannot be a phone number. */
 function readCandidate(ptr: usize, n: i32, s: i32): bool {
-  nDigits = 0;
-  nGroups = 0;
+  // Counters live in locals while reading and go to the module state at the end.
+  const dig = changetype<usize>(digits);
+  const gl = changetype<usize>(glen);
+  let nd = 0;
+  let ng = 0;
   plus = false;
   parens = false;
   trunkGroup = -1;
@@ -155,23 +165,50 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   if ((first & 0xFF) == 0x2B) {
     plus = true;
     k += first >> 8;
-    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; return false; }
+    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; nDigits = 0; nGroups = 0; return false; }
   }
   while (k < n) {
     tick(1);
+    let b = <u32>load<u8>(ptr + <usize>k);
+    if (b - 0x30 < 10) {
+      // A group's ASCII digits in one tight loop (most of what is read).
+      if (!inGroup) {
+        if (ng == MAX_GROUPS) { tooLong = true; break; }
+        store<i32>(gl + (<usize>ng << 2), 0);
+        ng++;
+        inGroup = true;
+      }
+      const from = k;
+      do {
+        tick(1);
+        if (nd <= MAX_DIGITS) store<u8>(dig + <usize>nd, <u8>(b - 0x30));
+        nd++;
+        k++;
+        if (k >= n) break;
+        b = <u32>load<u8>(ptr + <usize>k);
+      } while (b - 0x30 < 10);
+      const g = gl + (<usize>(ng - 1) << 2);
+      store<i32>(g, load<i32>(g) + (k - from));
+      sepLen = 0;
+      spaces = 0;
+      lastDigitEnd = k;
+      if (nd > MAX_DIGITS + 1) tooLong = true;
+      continue;
+    }
     const c = pch(ptr, n, k);
     if (c == 0) break;
     const a = c & 0xFF;
     if (isDigit(a)) {
       if (!inGroup) {
-        if (nGroups == MAX_GROUPS) { tooLong = true; break; }
-        unchecked(glen[nGroups] = 0);
-        nGroups++;
+        if (ng == MAX_GROUPS) { tooLong = true; break; }
+        store<i32>(gl + (<usize>ng << 2), 0);
+        ng++;
         inGroup = true;
       }
-      if (nDigits <= MAX_DIGITS) unchecked(digits[nDigits] = <u8>(a - 0x30));
-      nDigits++;
-      unchecked(glen[nGroups - 1] += 1);
+      if (nd <= MAX_DIGITS) store<u8>(dig + <usize>nd, <u8>(a - 0x30));
+      nd++;
+      const g = gl + (<usize>(ng - 1) << 2);
+      store<i32>(g, load<i32>(g) + 1);
       sepLen = 0;
       spaces = 0;
       lastDigitEnd = k + (c >> 8);
@@ -181,13 +218,13 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
       if (a == 0x28) {
         if (open) break;
         open = true;
-        openGroup = nGroups;
+        openGroup = ng;
       } else if (a == 0x29) {
         if (!open || !inGroup) break;
         open = false;
         parens = true;
         // "+41 (0)96 ...": the trunk 0 printed in parentheses is not dialled from abroad.
-        if (plus && nGroups - 1 == openGroup && nGroups == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nDigits - 1]) == 0) trunkGroup = 1;
+        if (plus && ng - 1 == openGroup && ng == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nd - 1]) == 0) trunkGroup = 1;
         lastDigitEnd = k + (c >> 8);
       } else if (a == 0x2E) {
         dots = true;
@@ -200,8 +237,10 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
       if (sepLen > 3 || spaces > 1) break;
     }
     k += c >> 8;
-    if (nDigits > MAX_DIGITS + 1) tooLong = true;
+    if (nd > MAX_DIGITS + 1) tooLong = true;
   }
+  nDigits = nd;
+  nGroups = ng;
   if (tooLong) {
     // Swallow the rest of the run so it is not re-read digit by digit.
     while (k < n) {
@@ -215,7 +254,7 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   }
   // A "(" never closed is not part of the number.
   endPos = lastDigitEnd;
-  return nDigits >= 7 && !open;
+  return nd >= 7 && !open;
 }
 
 /** End of an extension ("x769", " x 1234", " ext. 503", "#12") after e, or 0. */
