@@ -91,40 +91,44 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
     while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
     while (m < mc && unchecked(marks[m]) < i) { tick(1); m++; }
     const d = r < rc ? max(i, unchecked(starts[r])) : n;
-    i = m < mc ? min(d, unchecked(marks[m])) : d;
-    if (i >= n) break;
-    const c = pch(ptr, n, i);
-    const a = c & 0xFF;
-    if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
-    if (c == (0x100 | a)) {
-      if (isDigit(a)) {
-        // i is an ASCII digit, so it lies in run r (the first run ending after i).
-        // Short numbers followed by a word or punctuation: fewer than 7 digits, then at most
-        // one phone character, then none. readCandidate would stop there and reject the run,
-        // and the scan would go on after its digits.
-        const g = unchecked(ends[r]) - i;
-        if (g < 7) {
-          const q = at(ptr, n, i + g);
-          if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {
-            i += g;
-            continue;
-          }
-        }
-      } else {
-        // '+' or '(' before a word, as in code and prose: readCandidate would read no digit and
-        // the scan would go on at the next byte.
+    let width = 1; // of the character at i
+    if (m < mc && unchecked(marks[m]) < d) {
+      // A mark: '+', '(' or the lead byte of a full-width form.
+      i = unchecked(marks[m]);
+      const c = pch(ptr, n, i);
+      const a = c & 0xFF;
+      if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
+      if (c == (0x100 | a)) {
+        // '+' or '(' before a word, as in code and prose: readCandidate would read no digit
+        // and the scan would go on at the next byte.
         const q = at(ptr, n, i + 1);
         if (q < 0x80 && !isDigit(q) && (a == 0x2B || !isPhoneAscii(q))) { i++; continue; }
+      }
+      width = c >> 8;
+    } else {
+      // An ASCII digit of run r (the first run ending after i), read without decoding it.
+      i = d;
+      if (i >= n) break;
+      const e = unchecked(ends[r]);
+      // Short numbers followed by a word or punctuation: fewer than 7 digits, then at most
+      // one phone character, then none. readCandidate would stop there and reject the run,
+      // and the scan would go on after its digits.
+      if (e - i < 7) {
+        const q = at(ptr, n, e);
+        if (q < 0x80 && (!isPhoneAscii(q) || (at(ptr, n, e + 1) < 0x80 && !isPhoneAscii(at(ptr, n, e + 1))))) {
+          i = e;
+          continue;
+        }
       }
     }
     if (!startsAlone(ptr, n, i)) {
       // Inside a word or a longer number: skip the rest of this digit run.
-      i += c >> 8;
+      i += width;
       while (i < n && isDigit(at(ptr, n, i))) { tick(1); i++; }
       continue;
     }
     const ok = readCandidate(ptr, n, i);
-    if (!ok) { i = max(i + (c >> 8), endPos); continue; }
+    if (!ok) { i = max(i + width, endPos); continue; }
     let e = endPos;
     const ext = extensionEnd(ptr, n, e);
     const score = phoneScore(ptr, n, i, e, ext);
