@@ -175,16 +175,16 @@ export class WordList {
 
 /**
  * Two context questions about the bytes before `start` in one walk over their word starts:
- * bit 0 = a.before(start, wa), bit 1 = b.before(start, wbc) || c.before(start, wbc), wbc ≤ wa
- * (a phone number's "phone" words and its "not a phone" words, asked of every candidate).
+ * bit 0 = a.before(start, wa), bit 1 = b.before(start, wb), wb ≤ wa (a phone number's "phone"
+ * words and its "not a phone" words, asked of every candidate).
  */
-export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i32, b: WordList, c: WordList, wbc: i32): i32 {
+export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i32, b: WordList, wb: i32): i32 {
   const from = max(0, start - wa);
   const to = min(start, len);
   if (from >= to || to - from > 63) {
-    return <i32>a.before(ptr, len, start, wa) | (<i32>(b.before(ptr, len, start, wbc) || c.before(ptr, len, start, wbc)) << 1);
+    return <i32>a.before(ptr, len, start, wa) | (<i32>b.before(ptr, len, start, wb) << 1);
   }
-  const near = start - wbc;
+  const near = start - wb;
   let found = 0;
   tick(1);
   let m = windowStarts(ptr, len, from, to);
@@ -193,7 +193,7 @@ export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i3
     const i = from + <i32>ctz(m);
     const x = <u32>load<u8>(ptr + <usize>i);
     if ((found & 1) == 0 && a.wordAt(ptr, len, i, x)) found |= 1;
-    if ((found & 2) == 0 && i >= near && (b.wordAt(ptr, len, i, x) || c.wordAt(ptr, len, i, x))) found |= 2;
+    if ((found & 2) == 0 && i >= near && b.wordAt(ptr, len, i, x)) found |= 2;
     if (found == 3) return 3;
     m &= m - 1;
   }
@@ -218,6 +218,6 @@ export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i3
 
 // Words that say "a number that is not personal data follows" (identifiers of documents,
 // products, software). Shared by the numeric detectors.
-export const NOT_PII_WORDS = new WordList(
-  "order invoice inv$ tracking isbn version ver$ v$ build release serial$ sku$ part$ model$ ref$ reference ticket case$ batch lot$ po$ receipt transaction txn$ product item$ issn$ doi$ patent",
-);
+export const NOT_PII_SPEC =
+  "order invoice inv$ tracking isbn version ver$ v$ build release serial$ sku$ part$ model$ ref$ reference ticket case$ batch lot$ po$ receipt transaction txn$ product item$ issn$ doi$ patent";
+export const NOT_PII_WORDS = new WordList(NOT_PII_SPEC);

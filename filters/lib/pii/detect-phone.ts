@@ -10,7 +10,7 @@
 // (a street address: "704 1436 Redbud Dr") lower the score.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
-import { beforeBoth, NOT_PII_WORDS, WordList } from "./context";
+import { beforeBoth, NOT_PII_SPEC, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 import { DigitRuns } from "./digit-runs";
 import { tick } from "./work";
@@ -22,7 +22,8 @@ const PHONE_WORDS = new WordList(
   "phone tel$ tel. tele call calling dial ring mobile mob$ mob. cell fax desk contact reach answering whatsapp sms$ text$ hotline landline ph$ ph. ph: direct telefon téléphone numero móvil",
 );
 const PHONE_AFTER_WORDS = new WordList("office fax mobile cell home work phone tel$ direct desk landline");
-const NOT_PHONE_WORDS = new WordList("zip$ postal postcode po_box box$ ssn social_security card iban account acct$ routing");
+// With the shared "not personal data" words, so one lookup answers both.
+const NOT_PHONE_WORDS = new WordList(NOT_PII_SPEC + " zip$ postal postcode po_box box$ ssn social_security card iban account acct$ routing");
 
 const MAX_DIGITS = 15;
 const MAX_GROUPS = 10;
@@ -153,10 +154,10 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   let nd = 0;
   let ng = 0;
   plus = false;
-  parens = false;
-  trunkGroup = -1;
-  dots = false;
-  otherSeps = false;
+  let hasParens = false;
+  let trunk = -1;
+  let hasDots = false;
+  let hasOther = false;
   let k = s;
   let inGroup = false;
   let sepLen = 0;
@@ -169,7 +170,7 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   if ((first & 0xFF) == 0x2B) {
     plus = true;
     k += first >> 8;
-    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; nDigits = 0; nGroups = 0; return false; }
+    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; nDigits = 0; nGroups = 0; parens = false; trunkGroup = -1; dots = false; otherSeps = false; return false; }
   }
   while (k < n) {
     tick(1);
@@ -226,14 +227,14 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
       } else if (a == 0x29) {
         if (!open || !inGroup) break;
         open = false;
-        parens = true;
+        hasParens = true;
         // "+41 (0)96 ...": the trunk 0 printed in parentheses is not dialled from abroad.
-        if (plus && ng - 1 == openGroup && ng == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nd - 1]) == 0) trunkGroup = 1;
+        if (plus && ng - 1 == openGroup && ng == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nd - 1]) == 0) trunk = 1;
         lastDigitEnd = k + (c >> 8);
       } else if (a == 0x2E) {
-        dots = true;
+        hasDots = true;
       } else {
-        otherSeps = true;
+        hasOther = true;
         if (a == 0x20) spaces++;
       }
       inGroup = false;
@@ -245,6 +246,10 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   }
   nDigits = nd;
   nGroups = ng;
+  parens = hasParens;
+  trunkGroup = trunk;
+  dots = hasDots;
+  otherSeps = hasOther;
   if (tooLong) {
     // Swallow the rest of the run so it is not re-read digit by digit.
     while (k < n) {
@@ -330,7 +335,7 @@ function phoneScore(ptr: usize, n: i32, s: i32, e: i32, ext: i32): i32 {
   }
 
   const after = PHONE_AFTER_WORDS.after(ptr, n, e, 10);
-  const before = beforeBoth(ptr, n, s, PHONE_WORDS, 32, NOT_PII_WORDS, NOT_PHONE_WORDS, 24);
+  const before = beforeBoth(ptr, n, s, PHONE_WORDS, 32, NOT_PHONE_WORDS, 24);
   if ((before & 1) != 0 || after) score += 30;
   if ((before & 2) != 0) score -= 40;
   const p = at(ptr, n, s - 1);
