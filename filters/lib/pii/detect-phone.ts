@@ -13,6 +13,7 @@ import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
 import { beforeBoth, NOT_PII_SPEC, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 import { DigitRuns } from "./digit-runs";
+import { phoneStops } from "./phone-stops";
 import { tick } from "./work";
 
 const SUB_INTL = subtypeId("international");
@@ -78,20 +79,30 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
   const n = <i32>len;
   let i = 0;
   // The next byte that may start a number (a digit, '+', '(' or 0xEF, the lead byte of the
-  // full-width forms) at or after i comes from the digit-run index: i only grows, so the
-  // cursors r (first run not ending by i) and m (first mark at or after i) only move forward.
+  // full-width forms) at or after i comes from the digit-run index: its marks, and its runs
+  // less those glued to what precedes them (phone-stops.ts; a stop there would only skip the
+  // run). i only grows, so the cursors r (first kept run not ending by i) and m (first mark at
+  // or after i) only move forward.
+  const stops = phoneStops;
+  stops.build(ptr, n, runs);
+  const kept = stops.runs;
+  const kc = stops.count;
   const starts = runs.starts;
   const ends = runs.ends;
-  const rc = runs.count;
   const marks = runs.marks;
   const mc = runs.markCount;
   let r = 0;
   let m = 0;
+  let re = kc > 0 ? unchecked(ends[unchecked(kept[0])]) : n; // end of kept run r
   while (true) {
     tick(1);
-    while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
+    while (re <= i && r < kc) {
+      tick(1);
+      r++;
+      re = r < kc ? unchecked(ends[unchecked(kept[r])]) : n;
+    }
     while (m < mc && unchecked(marks[m]) < i) { tick(1); m++; }
-    const d = r < rc ? max(i, unchecked(starts[r])) : n;
+    const d = r < kc ? max(i, unchecked(starts[unchecked(kept[r])])) : n;
     let width = 1; // of the character at i
     if (m < mc && unchecked(marks[m]) < d) {
       // A mark: '+', '(' or the lead byte of a full-width form.
@@ -107,10 +118,10 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
       }
       width = c >> 8;
     } else {
-      // An ASCII digit of run r (the first run ending after i), read without decoding it.
+      // An ASCII digit of kept run r (the first one ending after i), read without decoding it.
       i = d;
       if (i >= n) break;
-      const e = unchecked(ends[r]);
+      const e = re;
       // Short numbers followed by a word or punctuation: fewer than 7 digits, then at most
       // one phone character, then none. readCandidate would stop there and reject the run,
       // and the scan would go on after its digits.
