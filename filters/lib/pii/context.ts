@@ -1,9 +1,36 @@
 // Context words: a few words near a candidate that make it more (or less) likely to be the
 // entity. Lists are built once at module init; a lookup scans a bounded window, so it costs a
 // constant per candidate whatever the text length.
+//
+// A window (at most 63 bytes: the detectors ask for 10-48) is read as one 64-byte SIMD mask of
+// its letters, with the byte before it, so its word starts (a letter after a non-letter) come
+// out as bits and a lookup visits just those few bytes. Reading the window itself costs less
+// than indexing the whole text for the few candidates a text has.
 import { isAlpha, lower } from "./detect-chars";
+import { alphaMask } from "./simd-bytes";
 import { tick } from "./work";
-import { wordStarts } from "./word-starts";
+
+/** 64 zeroed-then-filled bytes for a window that reaches an end of the text (static memory). */
+const EDGE: usize = memory.data(64, 16);
+
+/**
+ * Word starts of [from, to) as bits (bit k: byte from + k), 0 < to - from ≤ 63 and both within
+ * [0, len]. The 64 bytes read start at the byte before `from`; near an end of the text they are
+ * copied into EDGE first, bytes outside the text reading as 0 (no letter), so nothing outside
+ * [ptr, ptr + len) is read.
+ */
+function windowStarts(ptr: usize, len: i32, from: i32, to: i32): u64 {
+  const base = from - 1;
+  let p = ptr + <usize>base;
+  if (base < 0 || base + 64 > len) {
+    memory.fill(EDGE, 0, 64);
+    const lo = max(0, base);
+    memory.copy(EDGE + <usize>(lo - base), ptr + <usize>lo, <usize>(min(len, base + 64) - lo));
+    p = EDGE;
+  }
+  const a = alphaMask(p);
+  return ((a & ~(a << 1)) >> 1) & ((<u64>1 << <u64>(to - from)) - 1);
+}
 
 /**
  * Space-separated lower-case words. A word matches at a word start, as a prefix ("phone" also
@@ -79,7 +106,17 @@ export class WordList {
     if (from < 0) from = 0;
     if (to > len) to = len;
     if (from >= to) return false;
-    if (wordStarts.covers(ptr, len)) return this.findInIndexed(ptr, len, from, to);
+    if (to - from <= 63) {
+      tick(1);
+      let m = windowStarts(ptr, len, from, to);
+      while (m != 0) {
+        tick(1);
+        const i = from + <i32>ctz(m);
+        if (this.wordAt(ptr, len, i, <u32>load<u8>(ptr + <usize>i))) return true;
+        m &= m - 1;
+      }
+      return false;
+    }
     let prevAlpha = from > 0 && isAlpha(<u32>load<u8>(ptr + <usize>(from - 1)));
     for (let i = from; i < to; i++) {
       tick(1);
@@ -88,26 +125,6 @@ export class WordList {
       const wordStart = alpha && !prevAlpha;
       prevAlpha = alpha;
       if (wordStart && this.wordAt(ptr, len, i, b)) return true;
-    }
-    return false;
-  }
-
-  /** findIn over the word starts of the scan's index (word-starts.ts): [from, to) is 1-2 masks. */
-  private findInIndexed(ptr: usize, len: i32, from: i32, to: i32): bool {
-    const masks = wordStarts.masks;
-    const last = (to - 1) >> 6;
-    for (let blk = from >> 6; blk <= last; blk++) {
-      tick(1);
-      const base = blk << 6;
-      let m = unchecked(masks[blk]);
-      if (base < from) m &= <u64>-1 << <u64>(from - base);
-      if (base + 64 > to) m &= (<u64>1 << <u64>(to - base)) - 1;
-      while (m != 0) {
-        tick(1);
-        const i = base + <i32>ctz(m);
-        if (this.wordAt(ptr, len, i, <u32>load<u8>(ptr + <usize>i))) return true;
-        m &= m - 1;
-      }
     }
     return false;
   }
@@ -158,34 +175,27 @@ export class WordList {
 
 /**
  * Two context questions about the bytes before `start` in one walk over their word starts:
- * bit 0 = a.before(start, wa), bit 1 = b.before(start, wbc) || c.before(start, wbc), wbc ≤ wa
- * (a phone number's "phone" words and its "not a phone" words, asked of every candidate).
+ * bit 0 = a.before(start, wa), bit 1 = b.before(start, wb), wb ≤ wa (a phone number's "phone"
+ * words and its "not a phone" words, asked of every candidate).
  */
-export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i32, b: WordList, c: WordList, wbc: i32): i32 {
+export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i32, b: WordList, wb: i32): i32 {
   const from = max(0, start - wa);
   const to = min(start, len);
-  if (from >= to || !wordStarts.covers(ptr, len)) {
-    return <i32>a.before(ptr, len, start, wa) | (<i32>(b.before(ptr, len, start, wbc) || c.before(ptr, len, start, wbc)) << 1);
+  if (from >= to || to - from > 63) {
+    return <i32>a.before(ptr, len, start, wa) | (<i32>b.before(ptr, len, start, wb) << 1);
   }
-  const near = start - wbc;
-  const masks = wordStarts.masks;
+  const near = start - wb;
   let found = 0;
-  const last = (to - 1) >> 6;
-  for (let blk = from >> 6; blk <= last; blk++) {
+  tick(1);
+  let m = windowStarts(ptr, len, from, to);
+  while (m != 0) {
     tick(1);
-    const base = blk << 6;
-    let m = unchecked(masks[blk]);
-    if (base < from) m &= <u64>-1 << <u64>(from - base);
-    if (base + 64 > to) m &= (<u64>1 << <u64>(to - base)) - 1;
-    while (m != 0) {
-      tick(1);
-      const i = base + <i32>ctz(m);
-      const x = <u32>load<u8>(ptr + <usize>i);
-      if ((found & 1) == 0 && a.wordAt(ptr, len, i, x)) found |= 1;
-      if ((found & 2) == 0 && i >= near && (b.wordAt(ptr, len, i, x) || c.wordAt(ptr, len, i, x))) found |= 2;
-      if (found == 3) return 3;
-      m &= m - 1;
-    }
+    const i = from + <i32>ctz(m);
+    const x = <u32>load<u8>(ptr + <usize>i);
+    if ((found & 1) == 0 && a.wordAt(ptr, len, i, x)) found |= 1;
+    if ((found & 2) == 0 && i >= near && b.wordAt(ptr, len, i, x)) found |= 2;
+    if (found == 3) return 3;
+    m &= m - 1;
   }
   return found;
 }
@@ -208,6 +218,6 @@ export function beforeBoth(ptr: usize, len: i32, start: i32, a: WordList, wa: i3
 
 // Words that say "a number that is not personal data follows" (identifiers of documents,
 // products, software). Shared by the numeric detectors.
-export const NOT_PII_WORDS = new WordList(
-  "order invoice inv$ tracking isbn version ver$ v$ build release serial$ sku$ part$ model$ ref$ reference ticket case$ batch lot$ po$ receipt transaction txn$ product item$ issn$ doi$ patent",
-);
+export const NOT_PII_SPEC =
+  "order invoice inv$ tracking isbn version ver$ v$ build release serial$ sku$ part$ model$ ref$ reference ticket case$ batch lot$ po$ receipt transaction txn$ product item$ issn$ doi$ patent";
+export const NOT_PII_WORDS = new WordList(NOT_PII_SPEC);

@@ -10,9 +10,10 @@
 // (a street address: "704 1436 Redbud Dr") lower the score.
 import { Findings, PiiType, subtypeId } from "./findings";
 import { at, isAlpha, isDigit, isUpper, isWordByte } from "./detect-chars";
-import { beforeBoth, NOT_PII_WORDS, WordList } from "./context";
+import { beforeBoth, NOT_PII_SPEC, WordList } from "./context";
 import { callingCodeLength } from "./detect-phone-plan";
 import { DigitRuns } from "./digit-runs";
+import { phoneStops } from "./phone-stops";
 import { tick } from "./work";
 
 const SUB_INTL = subtypeId("international");
@@ -22,7 +23,8 @@ const PHONE_WORDS = new WordList(
   "phone tel$ tel. tele call calling dial ring mobile mob$ mob. cell fax desk contact reach answering whatsapp sms$ text$ hotline landline ph$ ph. ph: direct telefon téléphone numero móvil",
 );
 const PHONE_AFTER_WORDS = new WordList("office fax mobile cell home work phone tel$ direct desk landline");
-const NOT_PHONE_WORDS = new WordList("zip$ postal postcode po_box box$ ssn social_security card iban account acct$ routing");
+// With the shared "not personal data" words, so one lookup answers both.
+const NOT_PHONE_WORDS = new WordList(NOT_PII_SPEC + " zip$ postal postcode po_box box$ ssn social_security card iban account acct$ routing");
 
 const MAX_DIGITS = 15;
 const MAX_GROUPS = 10;
@@ -77,47 +79,68 @@ export function detectPhones(ptr: usize, len: usize, runs: DigitRuns, out: Findi
   const n = <i32>len;
   let i = 0;
   // The next byte that may start a number (a digit, '+', '(' or 0xEF, the lead byte of the
-  // full-width forms) at or after i comes from the digit-run index: i only grows, so the
-  // cursors r (first run not ending by i) and m (first mark at or after i) only move forward.
+  // full-width forms) at or after i comes from the digit-run index: its marks, and its runs
+  // less those glued to what precedes them (phone-stops.ts; a stop there would only skip the
+  // run). i only grows, so the cursors r (first kept run not ending by i) and m (first mark at
+  // or after i) only move forward.
+  const stops = phoneStops;
+  stops.build(ptr, n, runs);
+  const kept = stops.runs;
+  const kc = stops.count;
   const starts = runs.starts;
   const ends = runs.ends;
-  const rc = runs.count;
   const marks = runs.marks;
   const mc = runs.markCount;
   let r = 0;
   let m = 0;
+  let re = kc > 0 ? unchecked(ends[unchecked(kept[0])]) : n; // end of kept run r
   while (true) {
     tick(1);
-    while (r < rc && unchecked(ends[r]) <= i) { tick(1); r++; }
+    while (re <= i && r < kc) {
+      tick(1);
+      r++;
+      re = r < kc ? unchecked(ends[unchecked(kept[r])]) : n;
+    }
     while (m < mc && unchecked(marks[m]) < i) { tick(1); m++; }
-    const d = r < rc ? max(i, unchecked(starts[r])) : n;
-    i = m < mc ? min(d, unchecked(marks[m])) : d;
-    if (i >= n) break;
-    const c = pch(ptr, n, i);
-    const a = c & 0xFF;
-    if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
-    if (c == (0x100 | a) && isDigit(a)) {
-      // Most digit runs are short numbers followed by a word or punctuation: fewer than 7
-      // digits, then at most one phone character, then none. readCandidate would stop there
-      // and reject the run, and the scan would go on after its digits.
-      // i is an ASCII digit, so it lies in run r (the first run ending after i).
-      const g = unchecked(ends[r]) - i;
-      if (g < 7) {
-        const q = at(ptr, n, i + g);
-        if (q < 0x80 && (!isPhoneAscii(q) || (!isDigit(q) && at(ptr, n, i + g + 1) < 0x80 && !isPhoneAscii(at(ptr, n, i + g + 1))))) {
-          i += g;
+    const d = r < kc ? max(i, unchecked(starts[unchecked(kept[r])])) : n;
+    let width = 1; // of the character at i
+    if (m < mc && unchecked(marks[m]) < d) {
+      // A mark: '+', '(' or the lead byte of a full-width form.
+      i = unchecked(marks[m]);
+      const c = pch(ptr, n, i);
+      const a = c & 0xFF;
+      if (c == 0 || !(isDigit(a) || a == 0x2B || a == 0x28)) { i++; continue; }
+      if (c == (0x100 | a)) {
+        // '+' or '(' before a word, as in code and prose: readCandidate would read no digit
+        // and the scan would go on at the next byte.
+        const q = at(ptr, n, i + 1);
+        if (q < 0x80 && !isDigit(q) && (a == 0x2B || !isPhoneAscii(q))) { i++; continue; }
+      }
+      width = c >> 8;
+    } else {
+      // An ASCII digit of kept run r (the first one ending after i), read without decoding it.
+      i = d;
+      if (i >= n) break;
+      const e = re;
+      // Short numbers followed by a word or punctuation: fewer than 7 digits, then at most
+      // one phone character, then none. readCandidate would stop there and reject the run,
+      // and the scan would go on after its digits.
+      if (e - i < 7) {
+        const q = at(ptr, n, e);
+        if (q < 0x80 && (!isPhoneAscii(q) || (at(ptr, n, e + 1) < 0x80 && !isPhoneAscii(at(ptr, n, e + 1))))) {
+          i = e;
           continue;
         }
       }
     }
     if (!startsAlone(ptr, n, i)) {
       // Inside a word or a longer number: skip the rest of this digit run.
-      i += c >> 8;
+      i += width;
       while (i < n && isDigit(at(ptr, n, i))) { tick(1); i++; }
       continue;
     }
     const ok = readCandidate(ptr, n, i);
-    if (!ok) { i = max(i + (c >> 8), endPos); continue; }
+    if (!ok) { i = max(i + width, endPos); continue; }
     let e = endPos;
     const ext = extensionEnd(ptr, n, e);
     const score = phoneScore(ptr, n, i, e, ext);
@@ -136,13 +159,16 @@ function startsAlone(ptr: usize, n: i32, i: i32): bool {
 
 /** Reads the run at s into the candidate state; false when it cannot be a phone number. */
 function readCandidate(ptr: usize, n: i32, s: i32): bool {
-  nDigits = 0;
-  nGroups = 0;
+  // Counters live in locals while reading and go to the module state at the end.
+  const dig = changetype<usize>(digits);
+  const gl = changetype<usize>(glen);
+  let nd = 0;
+  let ng = 0;
   plus = false;
-  parens = false;
-  trunkGroup = -1;
-  dots = false;
-  otherSeps = false;
+  let hasParens = false;
+  let trunk = -1;
+  let hasDots = false;
+  let hasOther = false;
   let k = s;
   let inGroup = false;
   let sepLen = 0;
@@ -155,23 +181,50 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   if ((first & 0xFF) == 0x2B) {
     plus = true;
     k += first >> 8;
-    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; return false; }
+    if (!isDigit(pch(ptr, n, k) & 0xFF)) { endPos = k; nDigits = 0; nGroups = 0; parens = false; trunkGroup = -1; dots = false; otherSeps = false; return false; }
   }
   while (k < n) {
     tick(1);
+    let b = <u32>load<u8>(ptr + <usize>k);
+    if (b - 0x30 < 10) {
+      // A group's ASCII digits in one tight loop (most of what is read).
+      if (!inGroup) {
+        if (ng == MAX_GROUPS) { tooLong = true; break; }
+        store<i32>(gl + (<usize>ng << 2), 0);
+        ng++;
+        inGroup = true;
+      }
+      const from = k;
+      do {
+        tick(1);
+        if (nd <= MAX_DIGITS) store<u8>(dig + <usize>nd, <u8>(b - 0x30));
+        nd++;
+        k++;
+        if (k >= n) break;
+        b = <u32>load<u8>(ptr + <usize>k);
+      } while (b - 0x30 < 10);
+      const g = gl + (<usize>(ng - 1) << 2);
+      store<i32>(g, load<i32>(g) + (k - from));
+      sepLen = 0;
+      spaces = 0;
+      lastDigitEnd = k;
+      if (nd > MAX_DIGITS + 1) tooLong = true;
+      continue;
+    }
     const c = pch(ptr, n, k);
     if (c == 0) break;
     const a = c & 0xFF;
     if (isDigit(a)) {
       if (!inGroup) {
-        if (nGroups == MAX_GROUPS) { tooLong = true; break; }
-        unchecked(glen[nGroups] = 0);
-        nGroups++;
+        if (ng == MAX_GROUPS) { tooLong = true; break; }
+        store<i32>(gl + (<usize>ng << 2), 0);
+        ng++;
         inGroup = true;
       }
-      if (nDigits <= MAX_DIGITS) unchecked(digits[nDigits] = <u8>(a - 0x30));
-      nDigits++;
-      unchecked(glen[nGroups - 1] += 1);
+      if (nd <= MAX_DIGITS) store<u8>(dig + <usize>nd, <u8>(a - 0x30));
+      nd++;
+      const g = gl + (<usize>(ng - 1) << 2);
+      store<i32>(g, load<i32>(g) + 1);
       sepLen = 0;
       spaces = 0;
       lastDigitEnd = k + (c >> 8);
@@ -181,18 +234,18 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
       if (a == 0x28) {
         if (open) break;
         open = true;
-        openGroup = nGroups;
+        openGroup = ng;
       } else if (a == 0x29) {
         if (!open || !inGroup) break;
         open = false;
-        parens = true;
+        hasParens = true;
         // "+41 (0)96 ...": the trunk 0 printed in parentheses is not dialled from abroad.
-        if (plus && nGroups - 1 == openGroup && nGroups == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nDigits - 1]) == 0) trunkGroup = 1;
+        if (plus && ng - 1 == openGroup && ng == 2 && unchecked(glen[1]) == 1 && unchecked(digits[nd - 1]) == 0) trunk = 1;
         lastDigitEnd = k + (c >> 8);
       } else if (a == 0x2E) {
-        dots = true;
+        hasDots = true;
       } else {
-        otherSeps = true;
+        hasOther = true;
         if (a == 0x20) spaces++;
       }
       inGroup = false;
@@ -200,8 +253,14 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
       if (sepLen > 3 || spaces > 1) break;
     }
     k += c >> 8;
-    if (nDigits > MAX_DIGITS + 1) tooLong = true;
+    if (nd > MAX_DIGITS + 1) tooLong = true;
   }
+  nDigits = nd;
+  nGroups = ng;
+  parens = hasParens;
+  trunkGroup = trunk;
+  dots = hasDots;
+  otherSeps = hasOther;
   if (tooLong) {
     // Swallow the rest of the run so it is not re-read digit by digit.
     while (k < n) {
@@ -215,7 +274,7 @@ function readCandidate(ptr: usize, n: i32, s: i32): bool {
   }
   // A "(" never closed is not part of the number.
   endPos = lastDigitEnd;
-  return nDigits >= 7 && !open;
+  return nd >= 7 && !open;
 }
 
 /** End of an extension ("x769", " x 1234", " ext. 503", "#12") after e, or 0. */
@@ -287,7 +346,7 @@ function phoneScore(ptr: usize, n: i32, s: i32, e: i32, ext: i32): i32 {
   }
 
   const after = PHONE_AFTER_WORDS.after(ptr, n, e, 10);
-  const before = beforeBoth(ptr, n, s, PHONE_WORDS, 32, NOT_PII_WORDS, NOT_PHONE_WORDS, 24);
+  const before = beforeBoth(ptr, n, s, PHONE_WORDS, 32, NOT_PHONE_WORDS, 24);
   if ((before & 1) != 0 || after) score += 30;
   if ((before & 2) != 0) score -= 40;
   const p = at(ptr, n, s - 1);

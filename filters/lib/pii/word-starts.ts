@@ -1,9 +1,9 @@
 // Where the words of the text being scanned start (an ASCII letter after a non-letter), as one
-// bit per byte, for the context-word lookups (context.ts). Every candidate of the numeric
-// detectors looks for words in a window of 10-48 bytes before or after it, several lists each;
-// with the bits, a lookup visits the window's few word starts (ctz over one or two 64-bit
-// masks) instead of testing each byte of the window, and the masks are computed once per scan
-// with SIMD compares, on the first lookup (a text without candidates never pays for them).
+// bit per byte, computed with SIMD compares on the first request for a text. The context-word
+// lookups (context.ts) used to read their windows through these masks; they now read each
+// window's own 64-byte mask, which costs less than indexing the text for the few candidates a
+// text has, so nothing asks for the masks any more. scanText (scan.ts) still marks the text
+// being scanned with begin/end, which costs nothing: this file can go when scan.ts drops them.
 // Valid between begin and end of one scanText: a lookup on other bytes reads them itself.
 import { alphaMask, TAIL } from "./simd-bytes";
 import { tick } from "./work";
