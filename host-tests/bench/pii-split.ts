@@ -2,8 +2,8 @@
 // For each bench text (pii-peers/texts.ts), times pii_scan with the default configuration, with
 // every type on, and with one type on at a time (each of those includes the shared per-scan
 // passes), next to @redactpii/node on the same slices. PII_BENCH_BEFORE=<wasm> times another
-// build in the same interleaved rounds and prints after/before per row. A developer's tool for
-// speed work; `npm run bench` stays the measurement of record.
+// build in the same interleaved rounds (their order alternating) and prints after/before per
+// row. A developer's tool for speed work; `npm run bench` stays the measurement of record.
 import { Redactor } from "@redactpii/node";
 import { loadPiiExports, type PiiScanExports } from "../pii/scanner";
 import { devText, mixedText } from "./pii-peers/texts";
@@ -51,7 +51,8 @@ for (const text of [devText(), mixedText()]) {
   cases.push({ name: "@redactpii/node", run: (k) => redactor.redact(slices[k]), samples: [] });
   for (const c of cases) for (let w = 0; w < 300; w++) c.run(w % slices.length);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const c of cases) {
+    // Every other round runs the cases backwards: whichever goes first in a round is slower.
+    for (const c of r % 2 ? [...cases].reverse() : cases) {
       const t0 = process.hrtime.bigint();
       for (let k = 0; k < slices.length; k++) c.run(k);
       c.samples.push(Number(process.hrtime.bigint() - t0) / slices.length / 1000);

@@ -7,7 +7,6 @@ import {
 } from "./detect-structured";
 import { detectSecrets } from "./detect-secrets";
 import { digitRuns } from "./digit-runs";
-import { wordStarts } from "./word-starts";
 import { tick } from "./work";
 
 /** A configured detector beyond the built-in ones: custom patterns, word lists. */
@@ -37,7 +36,6 @@ const raw = new Findings();
 export function scanText(ptr: usize, len: usize, cfg: ScanConfig, out: Findings): void {
   const f = raw;
   f.clear();
-  wordStarts.begin(ptr, <i32>len);
   const on = cfg.enabled;
   if (unchecked(on[PiiType.Email])) detectEmails(ptr, len, f);
   if (unchecked(on[PiiType.UrlCredentials])) detectUrlCredentials(ptr, len, f);
@@ -53,7 +51,6 @@ export function scanText(ptr: usize, len: usize, cfg: ScanConfig, out: Findings)
   if (unchecked(on[PiiType.Phone])) detectPhones(ptr, len, runs, f);
   tick(1);
   for (let i = 0; i < cfg.extras.length; i++) unchecked(cfg.extras[i]).findAll(ptr, len, f);
-  wordStarts.end();
   resolve(f, cfg, out);
 }
 
