@@ -8,7 +8,7 @@
 // every-split streams are kept short: each split point is one whole replay).
 import { afterAll, describe, expect, it } from "vitest";
 import { join, resolve } from "node:path";
-import { crc32 } from "node:zlib";
+import { decodeEventStream, encodeEventStreamFrame, type EventStreamFrame } from "./support/event-stream";
 import type { Exchange, WasmFilterConfig } from "./harness/api";
 import { applyVariant, planVariants, prng } from "./replay/split";
 import { closeProbeHosts, trackedHost } from "./support/probe";
@@ -48,58 +48,20 @@ function pieces(text: string, seed: number, most = 5): string[] {
   return out;
 }
 
-// ---- AWS event-stream framing ---------------------------------------------------------------
-interface Frame { headers: Record<string, string>; payload: Uint8Array; raw: Uint8Array }
+// ---- AWS event-stream framing (host-tests/support/event-stream.ts) --------------------------
+type Frame = EventStreamFrame;
 
 /**
  * Every frame of a body; each frame's prelude and message CRC32 must hold. (Checked in plain JS
  * and asserted once per body: the every-split tests decode thousands of bodies.)
  */
 function decodeFrames(b: Uint8Array): Frame[] {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const frames: Frame[] = [];
-  const bad: string[] = [];
-  for (let o = 0; o < b.length; ) {
-    if (b.length - o < 16) { bad.push(`${b.length - o} stray bytes at ${o}`); break; }
-    const total = dv.getUint32(o);
-    const hlen = dv.getUint32(o + 4);
-    if (crc32(b.subarray(o, o + 8)) !== dv.getUint32(o + 8)) bad.push(`prelude CRC at ${o}`);
-    if (crc32(b.subarray(o, o + total - 4)) !== dv.getUint32(o + total - 4)) bad.push(`message CRC at ${o}`);
-    const headers: Record<string, string> = {};
-    for (let h = o + 12; h < o + 12 + hlen; ) {
-      const n = b[h];
-      const name = dec.decode(b.subarray(h + 1, h + 1 + n));
-      if (b[h + 1 + n] !== 7) bad.push(`header ${name} is not a string`);
-      const len = dv.getUint16(h + 2 + n);
-      headers[name] = dec.decode(b.subarray(h + 4 + n, h + 4 + n + len));
-      h += 4 + n + len;
-    }
-    frames.push({ headers, payload: b.subarray(o + 12 + hlen, o + total - 4), raw: b.subarray(o, o + total) });
-    o += total;
-  }
-  expect(bad).toEqual([]);
+  const { frames, errors } = decodeEventStream(b);
+  expect(errors).toEqual([]);
   return frames;
 }
 
-function encodeFrame(headerList: [string, string][], payload: Uint8Array): Uint8Array {
-  const hs = headerList.map(([k, v]) => {
-    const kb = enc.encode(k), vb = enc.encode(v);
-    const h = new Uint8Array(1 + kb.length + 3 + vb.length);
-    h[0] = kb.length; h.set(kb, 1); h[1 + kb.length] = 7;
-    new DataView(h.buffer).setUint16(2 + kb.length, vb.length); h.set(vb, 4 + kb.length);
-    return h;
-  });
-  const hlen = hs.reduce((n, h) => n + h.length, 0);
-  const total = 12 + hlen + payload.length + 4;
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, total); dv.setUint32(4, hlen); dv.setUint32(8, crc32(out.subarray(0, 8)));
-  let o = 12;
-  for (const h of hs) { out.set(h, o); o += h.length; }
-  out.set(payload, o);
-  dv.setUint32(total - 4, crc32(out.subarray(0, total - 4)));
-  return out;
-}
+const encodeFrame = encodeEventStreamFrame;
 
 const PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 

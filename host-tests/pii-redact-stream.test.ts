@@ -11,7 +11,7 @@ import type { EnvoyHost } from "./harness/host";
 import { applyVariant, planVariants, prng } from "./replay/split";
 import { closeProbeHosts, trackedHost } from "./support/probe";
 import { recorded } from "./support/budget";
-import { crc32 } from "node:zlib";
+import { decodeEventStream, encodeEventStreamFrame, type EventStreamFrame } from "./support/event-stream";
 
 const WASM = join(resolve(__dirname, ".."), "dist/pii-redact.wasm");
 afterAll(closeProbeHosts);
@@ -87,48 +87,16 @@ function geminiArrayStream(parts: string[]): Exchange {
 }
 
 // ---- AWS event-stream (Bedrock ConverseStream) ---------------------------------------------
-interface Frame { headers: Record<string, string>; payload: Uint8Array }
+type Frame = EventStreamFrame;
 
 function decodeFrames(b: Uint8Array): Frame[] {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const frames: Frame[] = [];
-  for (let o = 0; o < b.length; ) {
-    const total = dv.getUint32(o);
-    const hlen = dv.getUint32(o + 4);
-    expect(crc32(b.subarray(o, o + 8))).toBe(dv.getUint32(o + 8));
-    expect(crc32(b.subarray(o, o + total - 4))).toBe(dv.getUint32(o + total - 4));
-    const headers: Record<string, string> = {};
-    for (let h = o + 12; h < o + 12 + hlen; ) {
-      const n = b[h];
-      const name = dec.decode(b.subarray(h + 1, h + 1 + n));
-      const len = dv.getUint16(h + 2 + n);
-      headers[name] = dec.decode(b.subarray(h + 4 + n, h + 4 + n + len));
-      h += 4 + n + len;
-    }
-    frames.push({ headers, payload: b.subarray(o + 12 + hlen, o + total - 4) });
-    o += total;
-  }
+  const { frames, errors } = decodeEventStream(b);
+  expect(errors).toEqual([]);
   return frames;
 }
 
 function encodeFrame(eventType: string, payload: Uint8Array): Uint8Array {
-  const hs = [[":event-type", eventType], [":content-type", "application/json"], [":message-type", "event"]].map(([k, v]) => {
-    const kb = enc.encode(k), vb = enc.encode(v);
-    const h = new Uint8Array(1 + kb.length + 3 + vb.length);
-    h[0] = kb.length; h.set(kb, 1); h[1 + kb.length] = 7;
-    new DataView(h.buffer).setUint16(2 + kb.length, vb.length); h.set(vb, 4 + kb.length);
-    return h;
-  });
-  const hlen = hs.reduce((n, h) => n + h.length, 0);
-  const total = 12 + hlen + payload.length + 4;
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, total); dv.setUint32(4, hlen); dv.setUint32(8, crc32(out.subarray(0, 8)));
-  let o = 12;
-  for (const h of hs) { out.set(h, o); o += h.length; }
-  out.set(payload, o);
-  dv.setUint32(total - 4, crc32(out.subarray(0, total - 4)));
-  return out;
+  return encodeEventStreamFrame([[":event-type", eventType], [":content-type", "application/json"], [":message-type", "event"]], payload);
 }
 
 function bedrockStream(parts: string[]): Exchange {
