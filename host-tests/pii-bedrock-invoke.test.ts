@@ -206,7 +206,7 @@ describe("Bedrock InvokeModelWithResponseStream (Anthropic models)", () => {
     // What a block still held went out in a copy of its last delta, before its content_block_stop.
     for (const index of [0, 1]) {
       const stop = view.inner.findIndex((e) => e.type === "content_block_stop" && e.index === index);
-      const lastDelta = view.inner.findLastIndex((e) => e.type === "content_block_delta" && e.index === index);
+      const lastDelta = view.inner.map((e, i) => (e.type === "content_block_delta" && e.index === index ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
       expect(lastDelta).toBeLessThan(stop);
       expect(view.inner[lastDelta].delta.type).toBe(index === 0 ? "text_delta" : "input_json_delta");
     }
