@@ -165,6 +165,13 @@ describe("Bedrock InvokeModelWithResponseStream (Anthropic models)", () => {
     expect(Buffer.from(view.frames.at(-1)!.raw)).toEqual(Buffer.from(chunkFrame(messageStop, events(text, tool).length - 1)));
     const order = view.inner.map((e) => e.type).filter((t) => t !== "content_block_delta");
     expect(order).toEqual(["message_start", "content_block_start", "content_block_stop", "content_block_start", "content_block_stop", "message_delta", "message_stop"]);
+    // What a block still held went out in a copy of its last delta, before its content_block_stop.
+    for (const index of [0, 1]) {
+      const stop = view.inner.findIndex((e) => e.type === "content_block_stop" && e.index === index);
+      const lastDelta = view.inner.map((e, i) => (e.type === "content_block_delta" && e.index === index ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+      expect(lastDelta).toBeLessThan(stop);
+      expect(view.inner[lastDelta].delta.type).toBe(index === 0 ? "text_delta" : "input_json_delta");
+    }
     const s = state(first);
     expect(s.response_streamed_unscanned).toBe(false);
     expect(s.unreadable).toBe(0);
