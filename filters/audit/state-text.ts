@@ -4,15 +4,7 @@
 // form (ED A0 80 …), which the record's sanitiser then turns into U+FFFD per ill-formed byte.
 // Keys are compared in this form too, so equal code-unit strings are equal bytes and no others.
 import { ByteBuffer } from "../lib/bytes";
-
-function hex4(p: usize): u32 {
-  let v: u32 = 0;
-  for (let k: usize = 0; k < 4; k++) {
-    const c = <u32>load<u8>(p + k);
-    v = (v << 4) | (c - 0x30 < 10 ? c - 0x30 : (c | 0x20) - 0x61 + 10);
-  }
-  return v;
-}
+import { hex4 } from "../lib/json-scan/unescape";
 
 function emit(out: ByteBuffer, cp: u32): void {
   if (cp < 0x80) out.appendByte(<u8>cp);

@@ -7,7 +7,8 @@ export const UNESCAPE_MALFORMED: isize = -1;
 /** The output does not fit in outCap bytes. */
 export const UNESCAPE_NO_ROOM: isize = -2;
 
-function hex4(p: usize): u32 {
+/** The value of the 4 hex digits at p (checked by the caller: the scanner or hex4Valid). */
+export function hex4(p: usize): u32 {
   let v: u32 = 0;
   for (let k: usize = 0; k < 4; k++) {
     const c = <u32>load<u8>(p + k);
