@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
-import type { HostOptions, LogRecord, WasmFilterConfig } from "../harness/api";
+import { expect } from "vitest";
+import type { Exchange, ExchangeResult, HostOptions, LogRecord, WasmFilterConfig } from "../harness/api";
 import type { EnvoyHost } from "../harness/host";
 import { BUDGET_WASM, METER_WASM } from "./budget";
 import { trackedHost } from "./probe";
@@ -59,6 +60,21 @@ export function records(logs: LogRecord[], prefix = PREFIX): any[] {
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 export const validateRecord = ajv.compile(RECORD_SCHEMA);
+
+/**
+ * Replays one exchange through a host with the audit filter and returns what it logged: the
+ * exchange must not trap and must write exactly one schema-valid record (its line and parsed form).
+ */
+export async function exchangeRecord(host: EnvoyHost, ex: Exchange): Promise<{ r: ExchangeResult; line: string; rec: any }> {
+  const before = recordLines(host.logs).length;
+  const r = await host.exchange(ex);
+  expect(r.trap, ex.name).toBeUndefined();
+  const lines = recordLines(host.logs).slice(before);
+  expect(lines, ex.name).toHaveLength(1);
+  const rec = JSON.parse(lines[0]);
+  expect(validateRecord(rec), `${ex.name}: ${JSON.stringify(validateRecord.errors)}`).toBe(true);
+  return { r, line: lines[0], rec };
+}
 
 /**
  * CHAIN.md recomputed: per chain, seq runs 1, 2, …; prev is the previous hash (64 zeros first);
